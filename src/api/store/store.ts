@@ -1,0 +1,70 @@
+import type { Requirement } from '../selectors.js';
+import type { ObjectKey, Resource } from '../types.js';
+
+export interface StoreListOptions {
+  namespace?: string;
+  labels?: Requirement[];
+  /** Only metadata.name and metadata.namespace are guaranteed to be pushed down; the rest filter after load. */
+  fields?: Requirement[];
+  limit?: number;
+  /** The continue token of the previous page. */
+  continue?: string;
+}
+
+export interface StoreListResult {
+  items: Resource[];
+  /** The store revision the list was read at. */
+  revision: number;
+  continue?: string;
+}
+
+export interface StoreEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  revision: number;
+  group: string;
+  resource: string;
+  namespace: string;
+  /** The object after the change (for DELETED: its last state). Shared: never mutate it. */
+  object: Resource;
+  /** For MODIFIED and DELETED: the object before the change. Shared: never mutate it. */
+  previous?: Resource;
+}
+
+export interface StoreWatchOptions {
+  /** Deliver events after this revision; throws a 410 Gone ApiError if it was compacted. */
+  fromRevision?: number;
+  group?: string;
+  resource?: string;
+  namespace?: string;
+}
+
+/**
+ * The storage contract, kept small so that each backend is easy to get right
+ * (the shape of kine: a revisioned log of whole objects).
+ *
+ * - Every successful write gets the next revision, a single increasing integer shared by all
+ *   types, and the stored object's metadata.resourceVersion is that revision as a string.
+ * - `update` and `delete` with an expected revision fail with 409 Conflict if the object moved on.
+ * - A write is durable when its promise resolves: a crash afterwards does not lose it.
+ * - `watch` delivers every committed write after `fromRevision`, in revision order, without gaps,
+ *   or throws 410 Gone when that revision is older than the store still remembers.
+ * - Objects returned by get and list are the caller's to mutate; objects in events are shared.
+ * The store does no admission, defaulting or validation: that is the ResourceService's job.
+ */
+export interface Store {
+  revision(): number;
+  compactedRevision(): number;
+  get(key: ObjectKey): Promise<Resource | undefined>;
+  list(group: string, resource: string, opts?: StoreListOptions): Promise<StoreListResult>;
+  count(group: string, resource: string, namespace?: string): Promise<number>;
+  create(key: ObjectKey, obj: Resource): Promise<Resource>;
+  update(key: ObjectKey, obj: Resource, expectedRevision?: number): Promise<Resource>;
+  delete(key: ObjectKey, expectedRevision?: number): Promise<Resource>;
+  /** Keys of the objects that list `ownerUid` in their ownerReferences. */
+  dependents(ownerUid: string): Promise<ObjectKey[]>;
+  /** Owner uids that some object references but no stored object has: work the garbage collector missed. */
+  missingOwners(): Promise<string[]>;
+  findByUid(uid: string): Promise<{ key: ObjectKey; object: Resource } | undefined>;
+  watch(opts: StoreWatchOptions, onEvent: (e: StoreEvent) => void): () => void;
+  close(): Promise<void>;
+}

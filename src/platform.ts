@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { Admission, ADMIN, ANONYMOUS, SYSTEM, type Authorizer } from './api/admission.js';
+import { InProcessClient } from './api/client.js';
+import { GarbageCollector } from './api/gc.js';
+import { createHttpServer } from './api/http/server.js';
+import { ContentCleanup } from './api/lifecycle.js';
+import { createLogger, type Logger } from './api/log.js';
+import { builtinTypes, TypeRegistry } from './api/registry.js';
+import { ResourceService } from './api/service.js';
+import { SecretCipher } from './api/store/cipher.js';
+import { SqliteStore } from './api/store/sqlite.js';
+import type { Store } from './api/store/store.js';
+import { Manager } from './runtime/manager.js';
+
+export interface PlatformOptions {
+  dataDir: string;
+  port?: number;
+  host?: string;
+  log?: Logger;
+  /** Let requests without a token act as admin (the default on loopback, for the local web UI). */
+  allowAnonymous?: boolean;
+  /** Skip the HTTP listener (tests and benchmarks that use the in-process client). */
+  listen?: boolean;
+}
+
+/**
+ * The one place that wires Pave's modules together: storage, the resource API, its built-in
+ * controllers (garbage collection, namespace and CRD cleanup), the HTTP server and the
+ * controller manager that feature modules add their controllers to.
+ */
+export class Platform {
+  readonly log: Logger;
+  readonly dataDir: string;
+  readonly store: Store;
+  readonly registry: TypeRegistry;
+  readonly service: ResourceService;
+  readonly client: InProcessClient;
+  readonly manager: Manager;
+  readonly gc: GarbageCollector;
+  readonly adminToken: string;
+  private cleanup: ContentCleanup;
+  private http?: FastifyInstance;
+  private routePlugins: ((app: FastifyInstance) => void)[] = [];
+  private ready = false;
+  url = '';
+
+  constructor(readonly opts: PlatformOptions) {
+    this.dataDir = resolve(opts.dataDir);
+    mkdirSync(this.dataDir, { recursive: true });
+    this.log = opts.log ?? createLogger();
+    this.adminToken = readOrCreate(join(this.dataDir, 'token'), () => randomBytes(24).toString('base64url'));
+    this.registry = new TypeRegistry();
+    for (const t of builtinTypes()) this.registry.register(t);
+    const cipher = SecretCipher.fromEnvOrFile(join(this.dataDir, 'encryption.key'));
+    this.store = new SqliteStore({
+      path: join(this.dataDir, 'pave.db'),
+      cipher,
+      isSensitive: (group, resource) => this.registry.byGroupResource(group, resource)?.sensitive === true,
+    });
+    const allowAnonymous = opts.allowAnonymous ?? true;
+    const authorizer: Authorizer = (user) => {
+      if (user === ADMIN || user === SYSTEM || user.groups.includes('system:masters')) return undefined;
+      if (user === ANONYMOUS && allowAnonymous) return undefined;
+      return 'this server requires the admin token (see the kubeconfig in the data directory)';
+    };
+    this.service = new ResourceService(this.store, this.registry, new Admission(authorizer));
+    this.client = new InProcessClient(this.service);
+    this.manager = new Manager(this.client, this.log);
+    this.gc = new GarbageCollector(this.service, this.log.child({ component: 'gc' }));
+    this.cleanup = new ContentCleanup(this.service, this.log.child({ component: 'cleanup' }));
+  }
+
+  async start(): Promise<void> {
+    await this.service.start();
+    await this.gc.start();
+    await this.cleanup.start();
+    if (this.opts.listen !== false) {
+      const { app } = createHttpServer({ service: this.service, log: this.log, adminToken: this.adminToken, ready: () => this.ready });
+      this.http = app;
+      for (const plugin of this.routePlugins) plugin(app);
+      const host = this.opts.host ?? '127.0.0.1';
+      await app.listen({ port: this.opts.port ?? 7007, host });
+      const addr = app.server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : this.opts.port;
+      this.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+      this.writeKubeconfig();
+    }
+    await this.manager.start();
+    this.ready = true;
+  }
+
+  async stop(): Promise<void> {
+    this.ready = false;
+    await this.http?.close();
+    await this.manager.stop();
+    await this.cleanup.stop();
+    await this.gc.stop();
+    await this.service.stop();
+    await this.store.close();
+  }
+
+  /** Feature modules add their routes (`/api/<plugin>`) through this, before start. */
+  routes(plugin: (app: FastifyInstance) => void): void {
+    this.routePlugins.push(plugin);
+  }
+
+  kubeconfigPath(): string {
+    return join(this.dataDir, 'kubeconfig');
+  }
+
+  private writeKubeconfig(): void {
+    const cfg = [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: pave',
+      '  cluster:',
+      `    server: ${this.url}/k8s`,
+      'users:',
+      '- name: pave-admin',
+      '  user:',
+      `    token: ${this.adminToken}`,
+      'contexts:',
+      '- name: pave',
+      '  context:',
+      '    cluster: pave',
+      '    user: pave-admin',
+      '    namespace: default',
+      'current-context: pave',
+      '',
+    ].join('\n');
+    writeFileSync(this.kubeconfigPath(), cfg, { mode: 0o600 });
+  }
+}
+
+function readOrCreate(file: string, make: () => string): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const v = make();
+  writeFileSync(file, v + '\n', { mode: 0o600 });
+  return v;
+}
