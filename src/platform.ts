@@ -15,7 +15,23 @@ import { SqliteStore } from './api/store/sqlite.js';
 import type { Store } from './api/store/store.js';
 import { Manager } from './runtime/manager.js';
 
+/**
+ * A feature module (control plane, delivery, portal, ...). `install` runs before start: it adds
+ * controllers to the manager, routes, admission steps; `start`/`stop` run after the API is up
+ * and before it goes down, for work that needs the server (loading starter manifests, servers).
+ */
+export interface PlatformModule {
+  name: string;
+  install(p: Platform): void | Promise<void>;
+  start?(p: Platform): void | Promise<void>;
+  stop?(p: Platform): void | Promise<void>;
+}
+
 export interface PlatformOptions {
+  /** Feature modules to install; defaults to every module in src/modules.ts. */
+  modules?: PlatformModule[];
+  /** Values for modules, from CLI flags (e.g. `--redis URL`), keyed by option name. */
+  settings?: Record<string, string | undefined>;
   dataDir: string;
   port?: number;
   host?: string;
@@ -45,6 +61,7 @@ export class Platform {
   private http?: FastifyInstance;
   private routePlugins: ((app: FastifyInstance) => void)[] = [];
   private ready = false;
+  private modules: PlatformModule[] = [];
   url = '';
 
   constructor(readonly opts: PlatformOptions) {
@@ -74,7 +91,10 @@ export class Platform {
   }
 
   async start(): Promise<void> {
+    const modules = this.opts.modules ?? (await import('./modules.js')).defaultModules();
+    this.modules = modules;
     await this.service.start();
+    for (const m of modules) await m.install(this);
     await this.gc.start();
     await this.cleanup.start();
     if (this.opts.listen !== false) {
@@ -89,11 +109,13 @@ export class Platform {
       this.writeKubeconfig();
     }
     await this.manager.start();
+    for (const m of modules) await m.start?.(this);
     this.ready = true;
   }
 
   async stop(): Promise<void> {
     this.ready = false;
+    for (const m of [...this.modules].reverse()) await m.stop?.(this);
     await this.http?.close();
     await this.manager.stop();
     await this.cleanup.stop();

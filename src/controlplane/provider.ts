@@ -1,0 +1,96 @@
+import type { Logger } from 'pino';
+import type { Client } from '../api/client.js';
+import type { Resource } from '../api/types.js';
+
+/**
+ * The provider extension point of the control plane: the shape of crossplane-runtime's
+ * ExternalConnecter and ExternalClient. Providers (src/providers/<name>) implement it and
+ * import nothing else from the control plane. The managed reconciler owns the lifecycle
+ * (conditions, external-name, create-pending annotations, deletion policy, polling, backoff);
+ * a provider only talks to its backend.
+ */
+
+/** A managed resource as Crossplane shapes it. */
+export interface ManagedResource extends Resource {
+  spec: {
+    forProvider: Record<string, any>;
+    initProvider?: Record<string, any>;
+    providerConfigRef?: { name: string };
+    deletionPolicy?: 'Delete' | 'Orphan';
+    managementPolicies?: ('*' | 'Observe' | 'Create' | 'Update' | 'Delete' | 'LateInitialize')[];
+    writeConnectionSecretToRef?: { name: string; namespace: string };
+    [field: string]: any;
+  };
+}
+
+/** Connection details are plain strings here; the reconciler base64-encodes them into the Secret. */
+export type ConnectionDetails = Record<string, string>;
+
+export interface ExternalObservation {
+  resourceExists: boolean;
+  /** False makes the reconciler call update. */
+  resourceUpToDate: boolean;
+  /** Written to status.atProvider. */
+  atProvider?: Record<string, unknown>;
+  connectionDetails?: ConnectionDetails;
+  /** Fields of spec.forProvider the backend defaulted, for late initialisation. */
+  lateInitialized?: Record<string, unknown>;
+  /** A short human-readable description of what is not up to date. */
+  diff?: string;
+}
+
+export interface ExternalCreation {
+  /** Set when the backend, not the user, chose the name; stored as crossplane.io/external-name. */
+  externalName?: string;
+  connectionDetails?: ConnectionDetails;
+}
+
+export interface ExternalUpdate {
+  connectionDetails?: ConnectionDetails;
+}
+
+/**
+ * Talks to one backend for one managed kind. Every method receives the managed resource with
+ * its crossplane.io/external-name annotation already set.
+ */
+export interface ExternalClient {
+  /** Reports whether the external resource exists and is up to date. Must not change it. */
+  observe(mr: ManagedResource): Promise<ExternalObservation>;
+  /** Creates the external resource. Must be idempotent: it may be retried after a crash. */
+  create(mr: ManagedResource): Promise<ExternalCreation>;
+  /** Makes the external resource match spec.forProvider. */
+  update(mr: ManagedResource): Promise<ExternalUpdate>;
+  /** Deletes the external resource; deleting one that is already gone is not an error. */
+  delete(mr: ManagedResource): Promise<void>;
+  /**
+   * Optional: observes many resources in one backend call (one catalog query, one ACL LIST).
+   * Returns one observation per input, in the same order.
+   */
+  observeMany?(mrs: ManagedResource[]): Promise<ExternalObservation[]>;
+  /** Releases connections; called when the ProviderConfig changes or the platform stops. */
+  disconnect?(): Promise<void>;
+}
+
+export interface ProviderContext {
+  client: Client;
+  log: Logger;
+  /** Reads a Secret key (decoded from base64); throws an error naming the Secret if missing. */
+  readSecretKey(ref: { name: string; namespace: string; key: string }): Promise<string>;
+}
+
+export interface ManagedKind {
+  apiVersion: string;
+  kind: string;
+  /** Connects using the ProviderConfig named by spec.providerConfigRef (undefined when none). */
+  connect(providerConfig: Resource | undefined, ctx: ProviderContext): Promise<ExternalClient>;
+}
+
+export interface Provider {
+  /** e.g. `provider-sql`, `provider-nop`. */
+  name: string;
+  /** CustomResourceDefinitions the provider serves: its ProviderConfig kinds and managed kinds. */
+  crds: Resource[];
+  managed: ManagedKind[];
+  /** The kind of this provider's ProviderConfig, as apiVersion/kind (for ProviderConfigUsage). */
+  providerConfig?: { apiVersion: string; kind: string };
+}
