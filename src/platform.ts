@@ -141,6 +141,8 @@ export class Platform {
       '- name: pave',
       '  cluster:',
       `    server: ${this.url}/k8s`,
+      // plain HTTP on loopback; client-node refuses http:// unless TLS verification is marked off
+      '    insecure-skip-tls-verify: true',
       'users:',
       '- name: pave-admin',
       '  user:',

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../src/api/log.js';
+import type { Resource } from '../../src/api/types.js';
 import { Platform, type PlatformOptions } from '../../src/platform.js';
 
 /** A Platform on a fresh temporary data directory and a free port; `close` removes both. */
@@ -65,6 +66,6 @@ export const widgetCrd = {
   },
 };
 
-export function widget(name: string, size = 1, labels?: Record<string, string>) {
+export function widget(name: string, size = 1, labels?: Record<string, string>): Resource {
   return { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name, namespace: 'default', ...(labels ? { labels } : {}) }, spec: { size } };
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import type { RequestContext, UserInfo } from '../admission.js';
 import { ApiError } from '../errors.js';
@@ -13,6 +14,7 @@ export interface K8sRoutesOptions {
   service: ResourceService;
   /** Resolves the caller from the request (the authentication stage). */
   authenticate: (req: FastifyRequest) => UserInfo;
+  log: Logger;
   prefix?: string;
   bookmarkIntervalMs?: number;
 }
@@ -182,7 +184,7 @@ export function registerK8sRoutes(app: FastifyInstance, opts: K8sRoutesOptions):
       })
       .catch((e) => {
         const err = e instanceof ApiError ? e : new ApiError(500, 'InternalError', 'watch failed');
-        if (!(e instanceof ApiError)) req.log.error({ err: e }, 'watch failed');
+        if (!(e instanceof ApiError)) opts.log.error({ err: e, resource: t.type.plural }, 'watch failed');
         if (!closed) res.write(JSON.stringify({ type: 'ERROR', object: err.toStatus() }) + '\n');
         close();
       });

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter, Histogram, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import { ADMIN, ANONYMOUS, type UserInfo } from '../admission.js';
@@ -23,7 +23,9 @@ export interface HttpServerOptions {
  */
 export function createHttpServer(opts: HttpServerOptions): { app: FastifyInstance; metrics: MetricsRegistry } {
   const bodyLimit = opts.bodyLimit ?? 3 * 1024 * 1024;
-  const app: FastifyInstance = Fastify({ loggerInstance: opts.log.child({ component: 'http' }) as unknown as FastifyBaseLogger, disableRequestLogging: true, bodyLimit, maxParamLength: 1000, return503OnClosing: true, forceCloseConnections: true });
+  const httpLog = opts.log.child({ component: 'http' });
+  // fastify's own per-request logging stays off: one line per request is too much at thousands per second
+  const app: FastifyInstance = Fastify({ logger: false, bodyLimit, routerOptions: { maxParamLength: 1000 }, return503OnClosing: true, forceCloseConnections: true });
   const metrics = new MetricsRegistry();
   collectDefaultMetrics({ register: metrics, prefix: 'pave_' });
   const requests = new Counter({ name: 'pave_http_requests_total', help: 'HTTP requests by method and status code', labelNames: ['method', 'code'], registers: [metrics] });
@@ -47,7 +49,7 @@ export function createHttpServer(opts: HttpServerOptions): { app: FastifyInstanc
     else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') e = new ApiError(413, 'RequestEntityTooLarge', `the request body is larger than the limit of ${bodyLimit} bytes`);
     else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) e = new ApiError(err.statusCode, err.statusCode === 404 ? 'NotFound' : 'BadRequest', err.message);
     else {
-      req.log.error({ err, url: req.url, method: req.method }, 'request failed');
+      httpLog.error({ err, url: req.url.split('?')[0], method: req.method }, 'request failed');
       e = new ApiError(500, 'InternalError', `internal error while serving ${req.method} ${req.url.split('?')[0]}; the server log has details`);
     }
     reply.code(e.code).header('content-type', 'application/json').send(JSON.stringify(e.toStatus()));
@@ -70,6 +72,6 @@ export function createHttpServer(opts: HttpServerOptions): { app: FastifyInstanc
   app.get('/readyz', async (_req, reply) => (opts.ready() ? reply.type('text/plain').send('ok') : reply.code(503).type('text/plain').send('starting')));
   app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
 
-  registerK8sRoutes(app, { service: opts.service, authenticate });
+  registerK8sRoutes(app, { service: opts.service, authenticate, log: httpLog });
   return { app, metrics };
 }
