@@ -138,6 +138,8 @@ export function registerK8sRoutes(app: FastifyInstance, opts: K8sRoutesOptions):
     const res = reply.raw;
     reply.hijack();
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache' });
+    // clients wait for the headers before reading events: send them now, not with the first event
+    res.flushHeaders();
     let lastRv = q.resourceVersion ?? '0';
     let closed = false;
     let stop: (() => void) | undefined;

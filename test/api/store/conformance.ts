@@ -209,7 +209,7 @@ export function storeConformance(name: string, makeStore: (opts?: { watchWindow?
       const dropped = await client.apply({ ...base, metadata: { ...base.metadata, labels: { a: '1' } } }, { fieldManager: 'alice' });
       assert.deepEqual(dropped.metadata.labels, { a: '1' }, 'label b was removed when alice stopped applying it');
       await assert.rejects(client.apply({ ...base, metadata: { name: 'ssa', namespace: 'default' }, spec: { size: 9 } }, { fieldManager: 'bob' }), (e: unknown) => e instanceof ApiError && e.code === 409 && /alice/.test(e.message) && /spec\.size/.test(e.message));
-      const forced = await client.apply({ ...base, metadata: { name: 'ssa', namespace: 'default' }, spec: { size: 9 } }, { fieldManager: 'bob', force: true });
+      const forced: Resource = await client.apply({ ...base, metadata: { name: 'ssa', namespace: 'default' }, spec: { size: 9 } }, { fieldManager: 'bob', force: true });
       assert.equal(forced.spec.size, 9);
       assert.deepEqual(forced.metadata.labels, { a: '1' }, "bob's apply leaves alice's label alone");
     });
