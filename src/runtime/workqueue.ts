@@ -61,7 +61,6 @@ export class WorkQueue<K = string> {
       this.timers.delete(key);
       this.add(key);
     }, ms);
-    timer.unref?.();
     this.timers.set(key, { at, timer });
   }
 

@@ -31,6 +31,17 @@ async function ok(...args: string[]): Promise<string> {
 before(async () => {
   requireCommand('kubectl', 'the kubectl compatibility tests need it');
   p = await startPlatform();
+  // a small controller for `kubectl wait`: widgets annotated ready=yes get a Ready condition
+  p.manager.add({
+    name: 'ready-on-annotation',
+    for: { apiVersion: 'example.com/v1', kind: 'Widget' },
+    async reconcile(key, ctx) {
+      const [namespace, name] = key.split('/') as [string, string];
+      const w = await ctx.client.get({ apiVersion: 'example.com/v1', kind: 'Widget', namespace, name }).catch(() => undefined);
+      if (!w || w.metadata.annotations?.ready !== 'yes' || w.status?.conditions) return;
+      await ctx.client.updateStatus({ ...w, status: { conditions: [{ type: 'Ready', status: 'True', reason: 'Available' }] } });
+    },
+  });
   dir = tempDir('pave-kubectl-');
   writeFileSync(join(dir, 'crd.yaml'), stringify(widgetCrd));
   writeFileSync(join(dir, 'w1.yaml'), stringify(widget('w1', 3, { app: 'demo' })));
@@ -66,9 +77,7 @@ test('kubectl get -w streams changes and kubectl wait sees a condition a control
   wait.stdout.on('data', (d) => (waitOut += d));
   const waited = new Promise<number>((r) => wait.on('exit', (c) => r(c ?? -1)));
   await eventually(() => streamed.includes('widget.example.com/w1'), 10_000, 'kubectl get -w to list w1');
-  // the role of a controller: set the Ready condition through the status subresource
-  const current = await p.client.get({ apiVersion: 'example.com/v1', kind: 'Widget', namespace: 'default', name: 'w1' });
-  await p.client.updateStatus({ ...current, status: { conditions: [{ type: 'Ready', status: 'True', reason: 'Available' }] } });
+  await ok('annotate', 'widget', 'w1', 'ready=yes');
   await p.client.create(widget('w2', 1));
   assert.equal(await waited, 0, 'kubectl wait succeeded');
   assert.match(waitOut, /condition met/);
