@@ -481,8 +481,16 @@ function typeFromCrdSafe(crd: Resource): ResourceType | undefined {
   }
 }
 
+let lastSecond = 0;
+let lastStamp = '';
+/** RFC 3339 at second precision, as Kubernetes timestamps are; formatted once per second. */
 function now(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const s = Math.floor(Date.now() / 1000);
+  if (s !== lastSecond) {
+    lastSecond = s;
+    lastStamp = new Date(s * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return lastStamp;
 }
 
 function sameList(a: string[], b: string[]): boolean {

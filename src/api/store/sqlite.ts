@@ -19,6 +19,15 @@ export interface SqliteStoreOptions {
 
 type Row = { grp: string; res: string; ns: string; name: string; rv: number; data: string | Buffer };
 
+interface PendingWrite {
+  kind: 'create' | 'update' | 'delete';
+  key: ObjectKey;
+  obj?: Resource;
+  expected?: number;
+  resolve: (o: Resource) => void;
+  reject: (e: unknown) => void;
+}
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS objects (
   grp TEXT NOT NULL, res TEXT NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL,
@@ -48,6 +57,8 @@ export class SqliteStore implements Store {
   private readonly isSensitive: (group: string, resource: string) => boolean;
   private stmts: ReturnType<SqliteStore['prepare']>;
   private listCache = new Map<string, Database.Statement>();
+  private pending: PendingWrite[] = [];
+  private flushScheduled = false;
 
   constructor(opts: SqliteStoreOptions) {
     if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
@@ -56,6 +67,8 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('cache_size = -65536');
+    // checkpoint in larger steps: each checkpoint syncs, and bursts of writes pay for fewer of them
+    this.db.pragma('wal_autocheckpoint = 10000');
     this.db.exec(SCHEMA);
     this.cipher = opts.cipher;
     this.isSensitive = opts.isSensitive ?? (() => false);
@@ -156,54 +169,98 @@ export class SqliteStore implements Store {
     return next ? { items, revision, continue: next } : { items, revision };
   }
 
-  async create(key: ObjectKey, obj: Resource): Promise<Resource> {
-    const rev = this.rev + 1;
-    obj.metadata.resourceVersion = String(rev);
-    try {
-      this.write(() => {
-        this.stmts.insert.run(key.group, key.resource, key.namespace, key.name, obj.metadata.uid ?? '', rev, labelsJson(obj), this.encode(key, obj));
-        this.indexOwners(key, obj, false);
-      }, rev);
-    } catch (e) {
-      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw ApiError.alreadyExists(key.resource, key.name, key.group);
-      throw e;
-    }
-    this.log.append({ type: 'ADDED', revision: rev, group: key.group, resource: key.resource, namespace: key.namespace, object: obj });
-    return structuredClone(obj);
+  create(key: ObjectKey, obj: Resource): Promise<Resource> {
+    return this.enqueue({ kind: 'create', key, obj });
   }
 
-  async update(key: ObjectKey, obj: Resource, expectedRevision?: number): Promise<Resource> {
+  update(key: ObjectKey, obj: Resource, expectedRevision?: number): Promise<Resource> {
+    return this.enqueue({ kind: 'update', key, obj, expected: expectedRevision });
+  }
+
+  delete(key: ObjectKey, expectedRevision?: number): Promise<Resource> {
+    return this.enqueue({ kind: 'delete', key, expected: expectedRevision });
+  }
+
+  /**
+   * Group commit: writes that arrive in the same turn of the event loop share one transaction,
+   * so the cost of a commit is paid once per batch, not once per write. Each write still gets
+   * its own revision and its own outcome, and no promise resolves before its commit.
+   */
+  private enqueue(op: Omit<PendingWrite, 'resolve' | 'reject'>): Promise<Resource> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ ...op, resolve, reject } as PendingWrite);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    const outcomes: ({ event: StoreEvent } | { error: unknown })[] = [];
+    let rev = this.rev;
+    try {
+      this.db.transaction(() => {
+        for (const op of batch) {
+          try {
+            const event = this.apply(op, rev + 1);
+            rev = event.revision;
+            outcomes.push({ event });
+          } catch (error) {
+            outcomes.push({ error });
+          }
+        }
+        if (rev !== this.rev) this.stmts.setRev.run(rev);
+      })();
+    } catch (error) {
+      for (const op of batch) op.reject(error);
+      return;
+    }
+    this.rev = rev;
+    batch.forEach((op, i) => {
+      const o = outcomes[i]!;
+      if ('error' in o) return op.reject(o.error);
+      this.log.append(o.event);
+      op.resolve(structuredClone(o.event.object));
+    });
+  }
+
+  /** One write inside the batch transaction; throws to fail only this write. */
+  private apply(op: PendingWrite, rev: number): StoreEvent {
+    const { key } = op;
+    const base = { revision: rev, group: key.group, resource: key.resource, namespace: key.namespace };
+    if (op.kind === 'create') {
+      const obj = op.obj!;
+      obj.metadata.resourceVersion = String(rev);
+      try {
+        this.stmts.insert.run(key.group, key.resource, key.namespace, key.name, obj.metadata.uid ?? '', rev, labelsJson(obj), this.encode(key, obj));
+      } catch (e) {
+        if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw ApiError.alreadyExists(key.resource, key.name, key.group);
+        throw e;
+      }
+      this.indexOwners(key, obj, false);
+      return { type: 'ADDED', ...base, object: obj };
+    }
     const row = this.stmts.get.get(key.group, key.resource, key.namespace, key.name) as Row | undefined;
     if (!row) throw ApiError.notFound(key.resource, key.name, key.group);
-    if (expectedRevision !== undefined && row.rv !== expectedRevision) {
+    if (op.expected !== undefined && row.rv !== op.expected) {
       throw ApiError.conflict(key.resource, key.name, 'the object has been modified; please apply your changes to the latest version and try again', key.group);
     }
     const previous = this.decode(row.data);
-    const rev = this.rev + 1;
-    obj.metadata.resourceVersion = String(rev);
-    this.write(() => {
+    if (op.kind === 'update') {
+      const obj = op.obj!;
+      obj.metadata.resourceVersion = String(rev);
       this.stmts.update.run(obj.metadata.uid ?? '', rev, labelsJson(obj), this.encode(key, obj), key.group, key.resource, key.namespace, key.name);
       this.indexOwners(key, obj, true);
-    }, rev);
-    this.log.append({ type: 'MODIFIED', revision: rev, group: key.group, resource: key.resource, namespace: key.namespace, object: obj, previous });
-    return structuredClone(obj);
-  }
-
-  async delete(key: ObjectKey, expectedRevision?: number): Promise<Resource> {
-    const row = this.stmts.get.get(key.group, key.resource, key.namespace, key.name) as Row | undefined;
-    if (!row) throw ApiError.notFound(key.resource, key.name, key.group);
-    if (expectedRevision !== undefined && row.rv !== expectedRevision) {
-      throw ApiError.conflict(key.resource, key.name, 'the object has been modified; please apply your changes to the latest version and try again', key.group);
+      return { type: 'MODIFIED', ...base, object: obj, previous };
     }
-    const previous = this.decode(row.data);
-    const rev = this.rev + 1;
-    this.write(() => {
-      this.stmts.del.run(key.group, key.resource, key.namespace, key.name);
-      this.stmts.clearOwners.run(key.group, key.resource, key.namespace, key.name);
-    }, rev);
+    this.stmts.del.run(key.group, key.resource, key.namespace, key.name);
+    this.stmts.clearOwners.run(key.group, key.resource, key.namespace, key.name);
     const last = { ...previous, metadata: { ...previous.metadata, resourceVersion: String(rev) } };
-    this.log.append({ type: 'DELETED', revision: rev, group: key.group, resource: key.resource, namespace: key.namespace, object: last, previous });
-    return structuredClone(last);
+    return { type: 'DELETED', ...base, object: last, previous };
   }
 
   async dependents(ownerUid: string): Promise<ObjectKey[]> {
@@ -224,15 +281,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.pending.length) this.flush();
     if (this.db.open) this.db.close();
-  }
-
-  private write(body: () => void, rev: number): void {
-    this.db.transaction(() => {
-      body();
-      this.stmts.setRev.run(rev);
-    })();
-    this.rev = rev;
   }
 
   private indexOwners(key: ObjectKey, obj: Resource, replace: boolean): void {
