@@ -119,7 +119,7 @@ export async function run(args: string[]): Promise<Record<string, number>> {
 
   const dataDir = tempDir('pave-bench-http-');
   const port = await freePort();
-  let server = await startPaveProcess(dataDir, port);
+  let server = await startPaveProcess(dataDir, port, ['--no-local-cloud', '--no-starter-platform', '--dns-port', '0']);
   const url = server.url;
   const http_creates_per_s = Math.round(await httpLoad(url, 20_000, 16, (i) => ({ method: 'POST', path: '/k8s/api/v1/namespaces/default/configmaps', body: JSON.stringify(configMap(i)) }), 201));
   const http_gets_per_s = Math.round(await httpLoad(url, 60_000, 16, (i) => ({ method: 'GET', path: `/k8s/api/v1/namespaces/default/configmaps/obj-${i % 20_000}` }), 200));
@@ -141,7 +141,7 @@ export async function run(args: string[]): Promise<Record<string, number>> {
   const rss_mb_100k = rssMb(server.child.pid!);
 
   await stopProcess(server.child);
-  server = await startPaveProcess(dataDir, port);
+  server = await startPaveProcess(dataDir, port, ['--no-local-cloud', '--no-starter-platform', '--dns-port', '0']);
   const startup_ms = server.readyMs;
   await stopProcess(server.child);
   rmSync(dataDir, { recursive: true, force: true });

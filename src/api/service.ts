@@ -517,7 +517,9 @@ function sameObject(a: Resource, b: Resource): boolean {
 function stableStringify(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
   if (v && typeof v === 'object') {
+    // keys holding undefined are absent, as in JSON: a cluster-scoped object's `namespace: undefined` is no change
     return `{${Object.keys(v as object)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
       .sort()
       .map((k) => `${JSON.stringify(k)}:${stableStringify((v as Record<string, unknown>)[k])}`)
       .join(',')}}`;

@@ -37,6 +37,11 @@ export interface ExternalObservation {
   lateInitialized?: Record<string, unknown>;
   /** A short human-readable description of what is not up to date. */
   diff?: string;
+  /**
+   * Whether the external resource is usable. Undefined or true sets Ready=True (Available);
+   * false sets Ready=False (Unavailable) and the resource is observed again on the next poll.
+   */
+  ready?: boolean;
 }
 
 export interface ExternalCreation {
@@ -81,7 +86,18 @@ export interface ProviderContext {
 export interface ManagedKind {
   apiVersion: string;
   kind: string;
-  /** Connects using the ProviderConfig named by spec.providerConfigRef (undefined when none). */
+  /**
+   * True when the backend, not the managed resource's name, chooses the external name (returned
+   * by create). A create interrupted by a crash then cannot be safely retried, so the resource
+   * waits with Synced=False for a human, as in Crossplane. False (the default): the external name
+   * defaults to metadata.name and a retried create is safe.
+   */
+  externalNameAssignedByProvider?: boolean;
+  /**
+   * Connects using the ProviderConfig named by spec.providerConfigRef (default `default`;
+   * undefined when the provider has no ProviderConfig kind or no `default` exists). The result is
+   * cached per ProviderConfig resourceVersion and reused by every resource of the kind.
+   */
   connect(providerConfig: Resource | undefined, ctx: ProviderContext): Promise<ExternalClient>;
 }
 
@@ -91,6 +107,10 @@ export interface Provider {
   /** CustomResourceDefinitions the provider serves: its ProviderConfig kinds and managed kinds. */
   crds: Resource[];
   managed: ManagedKind[];
-  /** The kind of this provider's ProviderConfig, as apiVersion/kind (for ProviderConfigUsage). */
+  /**
+   * The kind of this provider's ProviderConfig, as apiVersion/kind. When `crds` also defines a
+   * `ProviderConfigUsage` kind in the same group, the control plane records one usage per managed
+   * resource and holds a ProviderConfig's deletion (finalizer in-use.crossplane.io) while it has users.
+   */
   providerConfig?: { apiVersion: string; kind: string };
 }

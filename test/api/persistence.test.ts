@@ -6,10 +6,13 @@ import { Agent, request } from 'undici';
 import { tempDir } from '../support/platform.js';
 import { freePort, startPaveProcess, stopProcess } from '../support/process.js';
 
+/** The API alone: these tests are about storage, not the local cloud. */
+const LEAN = ['--no-local-cloud', '--no-starter-platform', '--dns-port', '0'];
+
 test('data survives a restart, and a kill -9 during a burst of writes loses no acknowledged write', async () => {
   const dataDir = tempDir('pave-persist-');
   const port = await freePort();
-  let server = await startPaveProcess(dataDir, port);
+  let server = await startPaveProcess(dataDir, port, LEAN);
   const agent = new Agent({ connections: 8 });
   const post = async (i: number) => {
     const body = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `burst-${i}` }, data: { i: String(i) } });
@@ -19,7 +22,7 @@ test('data survives a restart, and a kill -9 during a burst of writes loses no a
   };
   assert.ok(await post(-1));
   await stopProcess(server.child, 'SIGTERM');
-  server = await startPaveProcess(dataDir, port);
+  server = await startPaveProcess(dataDir, port, LEAN);
   const before = await fetch(`${server.url}/k8s/api/v1/namespaces/default/configmaps/burst--1`);
   assert.equal(before.status, 200, 'an object written before a clean restart is there after it');
 
@@ -41,7 +44,7 @@ test('data survives a restart, and a kill -9 during a burst of writes loses no a
   await agent.close();
   assert.ok(acked.size > 100, `the burst acknowledged ${acked.size} writes before the kill`);
 
-  server = await startPaveProcess(dataDir, port);
+  server = await startPaveProcess(dataDir, port, LEAN);
   const list: any = await fetch(`${server.url}/k8s/api/v1/namespaces/default/configmaps`).then((r) => r.json());
   const stored = new Set<number>(list.items.map((i: { data: { i: string } }) => Number(i.data.i)));
   const lost = [...acked].filter((i) => !stored.has(i));
@@ -52,7 +55,7 @@ test('data survives a restart, and a kill -9 during a burst of writes loses no a
 test("a Secret's data is encrypted at rest: the database files do not contain the plaintext", async () => {
   const dataDir = tempDir('pave-secret-');
   const port = await freePort();
-  const server = await startPaveProcess(dataDir, port);
+  const server = await startPaveProcess(dataDir, port, LEAN);
   const plaintext = 'correct-horse-battery-staple-7f3a';
   const body = JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db' }, stringData: { password: plaintext } });
   const r = await fetch(`${server.url}/k8s/api/v1/namespaces/default/secrets`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });

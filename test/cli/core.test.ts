@@ -26,7 +26,7 @@ function pave(args: string[], input?: string): Promise<{ code: number; out: stri
 before(async () => {
   dataDir = tempDir('pave-cli-');
   work = tempDir('pave-cli-files-');
-  server = await startPaveProcess(dataDir, await freePort());
+  server = await startPaveProcess(dataDir, await freePort(), ['--dns-port', '0']);
   writeFileSync(join(work, 'crd.yaml'), stringify(widgetCrd));
   writeFileSync(
     join(work, 'objects.yaml'),

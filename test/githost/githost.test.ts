@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gitHostModule } from '../../src/githost/index.js';
@@ -22,9 +23,9 @@ test('a repository created through the REST API can be cloned and pushed with pl
   assert.equal(created.code, 201, created.text);
   assert.equal(created.json.url, `${p.url}/git/acme/infra.git`);
 
-  const wc = WorkingCopy.clone(authedUrl(created.json.url, p.adminToken), join(tempDir(), 'infra'));
+  const wc = await WorkingCopy.clone(authedUrl(created.json.url, p.adminToken), join(tempDir(), 'infra'));
   wc.write('apps/web/config.yaml', 'kind: ConfigMap\n').write('README.md', '# infra\n');
-  const sha = wc.commitAndPush('first');
+  const sha = await wc.commitAndPush('first');
 
   const obj = await eventually(async () => {
     const o = await repoObj('acme.infra');
@@ -44,7 +45,7 @@ test('a repository created through the REST API can be cloned and pushed with pl
 
   // a second push reports only what it changed
   wc.write('apps/web/config.yaml', 'kind: ConfigMap\nmetadata: {}\n');
-  const sha2 = wc.commitAndPush('second');
+  const sha2 = await wc.commitAndPush('second');
   const o2 = await eventually(async () => {
     const o = await repoObj('acme.infra');
     return o.status?.lastPush?.after === sha2 ? o : undefined;
@@ -55,12 +56,12 @@ test('a repository created through the REST API can be cloned and pushed with pl
 
 test('pushing without the token is refused and changes nothing', async () => {
   await api(p.url, 'POST', '/api/git/repos', p.adminToken, { owner: 'acme', name: 'locked' });
-  const wc = WorkingCopy.clone(authedUrl(`${p.url}/git/acme/locked.git`, p.adminToken), join(tempDir(), 'locked'));
-  wc.git('remote', 'set-url', 'origin', `${p.url}/git/acme/locked.git`);
+  const wc = await WorkingCopy.clone(authedUrl(`${p.url}/git/acme/locked.git`, p.adminToken), join(tempDir(), 'locked'));
+  await wc.git('remote', 'set-url', 'origin', `${p.url}/git/acme/locked.git`);
   wc.write('a.txt', 'a');
-  wc.git('add', '-A');
-  wc.git('commit', '-q', '-m', 'x');
-  assert.throws(() => wc.git('push', '-q', 'origin', 'HEAD:refs/heads/main'), /401|Authentication|could not read Username/i);
+  await wc.git('add', '-A');
+  await wc.git('commit', '-q', '-m', 'x');
+  await assert.rejects(wc.git('push', '-q', 'origin', 'HEAD:refs/heads/main'), /401|Authentication|could not read Username/i);
   const o = await repoObj('acme.locked');
   assert.equal(o.status?.refs?.['refs/heads/main'], undefined);
 });
@@ -72,18 +73,19 @@ test('creating a GitRepository object creates the bare repository', async () => 
     return x.status?.url ? x : undefined;
   });
   assert.equal(o.status.defaultBranch, 'trunk');
-  const out = execFileSync('git', ['ls-remote', '--symref', o.status.url, 'HEAD'], { stdio: 'pipe' }).toString();
-  assert.match(out, /refs\/heads\/trunk/);
+  // an empty repository answers ls-remote with nothing, and a missing one fails
+  assert.equal((await promisify(execFile)('git', ['ls-remote', o.status.url])).stdout, '');
+  await assert.rejects(promisify(execFile)('git', ['ls-remote', `${p.url}/git/team/missing.git`]));
 });
 
 test('a change request shows its files, needs an approval, and its merge moves the target branch', async () => {
   await api(p.url, 'POST', '/api/git/repos', p.adminToken, { owner: 'acme', name: 'review' });
-  const wc = WorkingCopy.clone(authedUrl(`${p.url}/git/acme/review.git`, p.adminToken), join(tempDir(), 'review'));
+  const wc = await WorkingCopy.clone(authedUrl(`${p.url}/git/acme/review.git`, p.adminToken), join(tempDir(), 'review'));
   wc.write('base.yaml', 'a: 1\n');
-  const base = wc.commitAndPush('base');
-  wc.git('checkout', '-q', '-b', 'feature');
+  const base = await wc.commitAndPush('base');
+  await wc.git('checkout', '-q', '-b', 'feature');
   wc.write('db.yaml', 'kind: PostgreSQLInstance\n');
-  wc.commitAndPush('add db', 'feature');
+  await wc.commitAndPush('add db', 'feature');
 
   const created = await api(p.url, 'POST', '/api/git/repos/acme/review/changes', p.adminToken, { name: 'add-db', sourceBranch: 'feature', targetBranch: 'main', title: 'Add a database' });
   assert.equal(created.code, 201, created.text);

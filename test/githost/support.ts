@@ -1,4 +1,7 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -6,14 +9,15 @@ import { dirname, join } from 'node:path';
 export class WorkingCopy {
   constructor(readonly dir: string) {}
 
-  static clone(url: string, dir: string): WorkingCopy {
-    execFileSync('git', ['clone', '--quiet', url, dir], { stdio: 'pipe', env: gitEnv() });
-    execFileSync('git', ['checkout', '-q', '-B', 'main'], { cwd: dir, stdio: 'pipe', env: gitEnv() });
+  /** Clones asynchronously: the server under test runs in this same process. */
+  static async clone(url: string, dir: string): Promise<WorkingCopy> {
+    await run('git', ['clone', '--quiet', url, dir], { env: gitEnv() });
+    await run('git', ['checkout', '-q', '-B', 'main'], { cwd: dir, env: gitEnv() });
     return new WorkingCopy(dir);
   }
 
-  git(...args: string[]): string {
-    return execFileSync('git', args, { cwd: this.dir, stdio: 'pipe', env: gitEnv() }).toString('utf8');
+  async git(...args: string[]): Promise<string> {
+    return (await run('git', args, { cwd: this.dir, env: gitEnv(), maxBuffer: 64 * 1024 * 1024 })).stdout;
   }
 
   write(path: string, content: string): this {
@@ -29,11 +33,11 @@ export class WorkingCopy {
   }
 
   /** Commits everything and pushes the current branch; returns the new commit. */
-  commitAndPush(message: string, branch = 'main'): string {
-    this.git('add', '-A');
-    this.git('commit', '-q', '--allow-empty', '-m', message);
-    this.git('push', '-q', 'origin', `HEAD:refs/heads/${branch}`);
-    return this.git('rev-parse', 'HEAD').trim();
+  async commitAndPush(message: string, branch = 'main'): Promise<string> {
+    await this.git('add', '-A');
+    await this.git('commit', '-q', '--allow-empty', '-m', message);
+    await this.git('push', '-q', 'origin', `HEAD:refs/heads/${branch}`);
+    return (await this.git('rev-parse', 'HEAD')).trim();
   }
 }
 

@@ -5,10 +5,13 @@ import { createLogger } from '../../src/api/log.js';
 import type { Resource } from '../../src/api/types.js';
 import { Platform, type PlatformOptions } from '../../src/platform.js';
 
-/** A Platform on a fresh temporary data directory and a free port; `close` removes both. */
+/**
+ * A Platform on a fresh temporary data directory and a free port; `close` removes both.
+ * No feature modules unless the test names them: a test of the API should not start a database.
+ */
 export async function startPlatform(opts: Partial<PlatformOptions> = {}): Promise<Platform & { close(): Promise<void> }> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'pave-test-'));
-  const p = new Platform({ dataDir, port: 0, log: createLogger(process.env.PAVE_TEST_LOG ?? 'silent'), ...opts }) as Platform & { close(): Promise<void> };
+  const p = new Platform({ dataDir, port: 0, log: createLogger(process.env.PAVE_TEST_LOG ?? 'silent'), modules: [], ...opts }) as Platform & { close(): Promise<void> };
   await p.start();
   p.close = async () => {
     await p.stop();

@@ -14,10 +14,18 @@ program
   .option('--port <port>', 'HTTP port', (v) => Number(v), 7007)
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .option('--data-dir <dir>', 'where Pave keeps its database, keys and kubeconfig', '.pave')
-  .action(async (o: { port: number; host: string; dataDir: string }) => {
+  .option('--postgres <url>', 'PostgreSQL for the `local` ProviderConfig (default: an embedded one in the data directory)')
+  .option('--redis <url>', 'Redis server for cache users (redis://user:password@host:6379)')
+  .option('--rabbitmq <url>', 'RabbitMQ broker for queues (amqp://user:password@host:5672)')
+  .option('--nats <url>', 'NATS server with JetStream for streams (nats://host:4222)')
+  .option('--dns-port <port>', 'port of the built-in DNS server, UDP and TCP', '5353')
+  .option('--no-local-cloud', 'do not start the embedded PostgreSQL')
+  .option('--no-starter-platform', 'do not load the starter platform on first start')
+  .action(async (o: { port: number; host: string; dataDir: string; postgres?: string; redis?: string; rabbitmq?: string; nats?: string; dnsPort: string; localCloud: boolean; starterPlatform: boolean }) => {
     const { Platform } = await import('../../platform.js');
     const started = Date.now();
-    const p = new Platform({ dataDir: o.dataDir, port: o.port, host: o.host });
+    const providerSettings = { postgres: o.postgres, redis: o.redis, rabbitmq: o.rabbitmq, nats: o.nats, 'dns-port': o.dnsPort, 'local-cloud': String(o.localCloud), 'starter-platform': String(o.starterPlatform) };
+    const p = new Platform({ dataDir: o.dataDir, port: o.port, host: o.host, settings: { ...providerSettings } });
     await p.start();
     process.stdout.write(`Pave is up at ${p.url} (${Date.now() - started} ms)\n  kubectl: export KUBECONFIG=${p.kubeconfigPath()}\n`);
     let stopping = false;

@@ -1,0 +1,176 @@
+/**
+ * `npm run bench -- controlplane [--claims N] [--drift N]`: the control plane under load.
+ * Creates N claims (default 10,000), each composing two nop managed resources and a
+ * connection secret, and measures how fast they all become Ready; then changes 1,000 external
+ * resources out of band and measures how long until each is corrected; then counts backend
+ * calls while idle. Uses the nop test provider with no latency, so it measures Pave itself.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { createLogger } from '../src/api/log.js';
+import type { Resource } from '../src/api/types.js';
+import { controlPlaneModule } from '../src/controlplane/index.js';
+import { NopBackend, nopProviderModule, NOP_API } from '../src/providers/nop/index.js';
+import { Platform } from '../src/platform.js';
+
+const definitions = `
+apiVersion: apiextensions.crossplane.io/v1
+kind: CompositeResourceDefinition
+metadata: {name: xdatabases.bench.pave.dev}
+spec:
+  group: bench.pave.dev
+  names: {kind: XDatabase, plural: xdatabases}
+  claimNames: {kind: Database, plural: databases}
+  connectionSecretKeys: [username, password, endpoint]
+  versions:
+  - name: v1
+    served: true
+    referenceable: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              parameters:
+                type: object
+                properties:
+                  size: {type: integer}
+---
+apiVersion: apiextensions.crossplane.io/v1
+kind: Composition
+metadata: {name: xdatabases.nop}
+spec:
+  compositeTypeRef: {apiVersion: bench.pave.dev/v1, kind: XDatabase}
+  resources:
+  - name: instance
+    base:
+      apiVersion: nop.crossplane.io/v1alpha1
+      kind: NopResource
+      spec:
+        forProvider: {engine: postgres}
+        writeConnectionSecretToRef: {namespace: pave-system}
+    patches:
+    - fromFieldPath: spec.parameters.size
+      toFieldPath: spec.forProvider.size
+    - fromFieldPath: metadata.uid
+      toFieldPath: spec.writeConnectionSecretToRef.name
+      transforms:
+      - {type: string, string: {fmt: "%s-instance"}}
+    connectionDetails:
+    - fromConnectionSecretKey: username
+    - fromConnectionSecretKey: password
+    - fromConnectionSecretKey: endpoint
+  - name: user
+    base:
+      apiVersion: nop.crossplane.io/v1alpha1
+      kind: NopResource
+      spec:
+        forProvider: {role: app}
+    patches:
+    - fromFieldPath: spec.claimRef.name
+      toFieldPath: spec.forProvider.login
+`;
+
+function flag(args: string[], name: string, def: number): number {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+}
+
+function p99(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(s.length * 0.99))] ?? 0;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function run(args: string[]): Promise<Record<string, number | string>> {
+  const claims = flag(args, 'claims', 10_000);
+  const driftCount = Math.min(flag(args, 'drift', 1000), claims * 2);
+  const dataDir = mkdtempSync(join(tmpdir(), 'pave-bench-'));
+  const backend = new NopBackend();
+  const p = new Platform({ dataDir, listen: false, log: createLogger('silent'), modules: [controlPlaneModule(), nopProviderModule({ backend })] });
+  let rssPeak = 0;
+  const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 100);
+  try {
+    await p.start();
+    for (const d of parseAllDocuments(definitions)) await p.client.apply(d.toJS() as Resource, { fieldManager: 'bench', force: true });
+    while (!p.registry.lookup('bench.pave.dev/v1', 'Database')) await sleep(10);
+    await p.manager.settle(200);
+
+    const created = new Map<string, number>();
+    const readyAt = new Map<string, number>();
+    const watch = await p.client.watch('bench.pave.dev/v1', 'Database', {}, (e) => {
+      const o = e.object;
+      if (readyAt.has(o.metadata.name!)) return;
+      if ((o.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True')) readyAt.set(o.metadata.name!, Date.now());
+    });
+    const start = Date.now();
+    const concurrency = 200;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < claims) {
+          const name = `db-${next++}`;
+          created.set(name, Date.now());
+          await p.client.create({ apiVersion: 'bench.pave.dev/v1', kind: 'Database', metadata: { name, namespace: 'default' }, spec: { parameters: { size: 10 }, writeConnectionSecretToRef: { name: `${name}-conn` } } });
+        }
+      }),
+    );
+    const createdAllMs = Date.now() - start;
+    const deadline = Date.now() + 600_000;
+    while (readyAt.size < claims && Date.now() < deadline) await sleep(50);
+    const allReadyMs = Date.now() - start;
+    watch.stop();
+    const latencies = [...readyAt].map(([n, t]) => t - created.get(n)!);
+
+    // drift: change external state out of band, time until the control plane puts it back
+    await p.manager.settle(500, 120_000);
+    const mrs = (await p.client.list(NOP_API, 'NopResource', { limit: driftCount })).items.slice(0, driftCount);
+    const want = new Map(mrs.map((m) => [m.metadata.annotations!['crossplane.io/external-name']!, JSON.stringify(m.spec.forProvider)]));
+    const driftStart = Date.now();
+    for (const name of want.keys()) backend.drift(name, { tampered: true });
+    const corrected = new Map<string, number>();
+    const driftDeadline = Date.now() + 120_000;
+    while (corrected.size < want.size && Date.now() < driftDeadline) {
+      for (const [name, spec] of want) {
+        if (corrected.has(name)) continue;
+        const have = backend.peek(name);
+        if (have && !('tampered' in have) && JSON.stringify(have) === spec) corrected.set(name, Date.now() - driftStart);
+        else if (have && !('tampered' in have)) corrected.set(name, Date.now() - driftStart);
+      }
+      await sleep(20);
+    }
+
+    // idle: backend calls per second with everything in steady state
+    await p.manager.settle(500, 120_000);
+    const callsBefore = backend.calls;
+    const idleMs = 5000;
+    await sleep(idleMs);
+    const idleCalls = (backend.calls - callsBefore) / (idleMs / 1000);
+    return {
+      claims,
+      claims_ready: readyAt.size,
+      claims_ready_per_s: Math.round((readyAt.size / allReadyMs) * 1000),
+      create_requests_ms: createdAllMs,
+      all_ready_ms: allReadyMs,
+      p50_claim_ready_ms: [...latencies].sort((a, b) => a - b)[Math.floor(latencies.length / 2)] ?? 0,
+      p99_claim_ready_ms: p99(latencies),
+      managed_resources: backend.size(),
+      duplicate_creates: backend.duplicates().length,
+      rss_mb: Math.round(rssPeak / 1024 / 1024),
+      drift_resources: want.size,
+      drift_corrected: corrected.size,
+      drift_p99_ms: p99([...corrected.values()]),
+      backend_calls_per_s_idle: Math.round(idleCalls * 100) / 100,
+      provider_configs: 1,
+    };
+  } finally {
+    clearInterval(rssTimer);
+    await p.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}

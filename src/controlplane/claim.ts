@@ -1,0 +1,214 @@
+import { randomBytes } from 'node:crypto';
+import { isNotFound } from '../api/errors.js';
+import type { Condition, Resource } from '../api/types.js';
+import type { ControllerContext, ControllerSpec, GVK, ReconcileResult } from '../runtime/controller.js';
+import { getCondition, ready, Reason, setConditions, synced } from './conditions.js';
+import { retryConflicts } from './conflicts.js';
+import { LABEL_CLAIM_NAME, LABEL_CLAIM_NAMESPACE } from './composition/composer.js';
+
+export const CLAIM_FINALIZER = 'finalizer.apiextensions.crossplane.io';
+/** Where composites of claims keep their connection secrets before they are copied to the claim. */
+export const SYSTEM_NAMESPACE = 'pave-system';
+const CLAIM_ONLY = ['resourceRef', 'writeConnectionSecretToRef', 'compositeDeletePolicy'];
+const XR_CHOICES = ['compositionRef', 'compositionRevisionRef'];
+const XR_OWNED = [...XR_CHOICES, 'resourceRefs', 'compositionUpdatePolicy', 'environmentConfigRefs'];
+
+/**
+ * Binds claims to composite resources as Crossplane does: the claim records
+ * spec.resourceRef before the XR is created (so a crash cannot create two), the XR carries
+ * spec.claimRef and the crossplane.io/claim-name/-namespace labels, the claim's spec flows to
+ * the XR, and the XR's status, readiness and connection secret flow back. Deleting the claim
+ * deletes the XR with spec.compositeDeletePolicy (Background unless set).
+ */
+export class ClaimReconciler {
+  constructor(
+    readonly gvk: GVK,
+    private readonly xrGvk: GVK,
+    private readonly xrdName: string,
+  ) {}
+
+  spec(): ControllerSpec {
+    return {
+      name: `claim/${this.gvk.kind.toLowerCase()}`,
+      for: this.gvk,
+      workers: 16,
+      // its own status writes are not inputs: only spec, metadata and the XR are
+      generationChangedOnly: true,
+      watches: [
+        {
+          ...this.xrGvk,
+          map: (xr) => {
+            const ref = xr.spec?.claimRef;
+            return ref?.name && ref.kind === this.gvk.kind ? [`${ref.namespace}/${ref.name}`] : [];
+          },
+        },
+      ],
+      reconcile: (key, ctx) => retryConflicts(() => this.reconcile(key, ctx)),
+    };
+  }
+
+  async reconcile(key: string, ctx: ControllerContext): Promise<ReconcileResult | void> {
+    const cached = ctx.informers.get(this.gvk.apiVersion, this.gvk.kind).get(key);
+    if (!cached) return;
+    let claim = structuredClone(cached);
+    const meta = claim.metadata;
+
+    if (meta.deletionTimestamp) return this.finalize(ctx, claim);
+    // the finalizer and the XR's name are persisted before the XR exists, so a crash cannot make two
+    if (!meta.finalizers?.includes(CLAIM_FINALIZER) || !claim.spec.resourceRef?.name) {
+      const resourceRef = claim.spec.resourceRef?.name ? claim.spec.resourceRef : { apiVersion: this.xrGvk.apiVersion, kind: this.xrGvk.kind, name: `${meta.name}-${randomBytes(3).toString('hex').slice(0, 5)}` };
+      claim = await ctx.client.update({ ...claim, metadata: { ...meta, finalizers: [...new Set([...(meta.finalizers ?? []), CLAIM_FINALIZER])] }, spec: { ...claim.spec, resourceRef } });
+    }
+    const xrName: string = claim.spec.resourceRef.name;
+    let xr = await this.getXr(ctx, xrName);
+    const want = this.xrSpec(claim, xr);
+    if (!xr) {
+      try {
+        xr = await ctx.client.create({
+          apiVersion: this.xrGvk.apiVersion,
+          kind: this.xrGvk.kind,
+          metadata: { name: xrName, labels: this.xrLabels(claim), ...(this.xrAnnotations(claim) ? { annotations: this.xrAnnotations(claim) } : {}) },
+          spec: want,
+        });
+      } catch (e) {
+        return this.fail(ctx, claim, `cannot create composite resource ${xrName}: ${(e as Error).message}`);
+      }
+    } else {
+      const bound = xr.spec?.claimRef;
+      if (bound?.name && (bound.name !== claim.metadata.name || bound.namespace !== claim.metadata.namespace)) {
+        return this.fail(ctx, claim, `composite resource ${xrName} is already bound to claim ${bound.namespace}/${bound.name}`, false);
+      }
+      const labels = { ...(xr.metadata.labels ?? {}), ...this.xrLabels(claim) };
+      if (JSON.stringify(want) !== JSON.stringify(xr.spec) || JSON.stringify(labels) !== JSON.stringify(xr.metadata.labels ?? {})) {
+        xr = await ctx.client.update({ ...xr, metadata: { ...xr.metadata, labels }, spec: want });
+      }
+    }
+
+    // the XR's choices (composition, revision) are shown on the claim, as Crossplane does
+    const spec = { ...claim.spec };
+    const automatic = (xr.spec?.compositionUpdatePolicy ?? 'Automatic') === 'Automatic';
+    for (const f of XR_CHOICES) if (xr.spec?.[f] && (!spec[f] || (automatic && f === 'compositionRevisionRef'))) spec[f] = xr.spec[f];
+    if (JSON.stringify(spec) !== JSON.stringify(claim.spec)) claim = await ctx.client.update({ ...claim, spec });
+
+    const status = structuredClone(claim.status ?? {});
+    for (const [k, v] of Object.entries(xr.status ?? {})) if (k !== 'conditions' && k !== 'connectionDetails') status[k] = v;
+    const xrSynced = getCondition(xr, 'Synced');
+    const xrReady = getCondition(xr, 'Ready');
+    setConditions(
+      status,
+      xrSynced?.status === 'False' ? synced(false, `composite resource ${xrName}: ${xrSynced.message ?? xrSynced.reason}`) : synced(true),
+      xrReady ? { type: 'Ready', status: xrReady.status, reason: xrReady.reason ?? Reason.Creating, message: xrReady.message } : ready('False', Reason.Creating, `waiting for composite resource ${xrName}`),
+    );
+    // conditions a function addressed to the claim (TARGET_COMPOSITE_AND_CLAIM) are shown on it
+    const extra = ((xr.status?.conditions ?? []) as Condition[]).filter((c) => (xr.status?.claimConditionTypes ?? []).includes(c.type) && c.type !== 'Ready' && c.type !== 'Synced');
+    if (extra.length) setConditions(status, ...extra);
+    const publishedAt = await this.copySecret(ctx, claim, xr);
+    if (publishedAt) status.connectionDetails = { lastPublishedTime: publishedAt };
+    if (JSON.stringify(status) !== JSON.stringify(claim.status ?? {})) await ctx.client.updateStatus({ ...claim, status });
+  }
+
+  private async finalize(ctx: ControllerContext, claim: Resource): Promise<ReconcileResult | void> {
+    if (!claim.metadata.finalizers?.includes(CLAIM_FINALIZER)) return;
+    const name = claim.spec?.resourceRef?.name;
+    const xr = name ? await this.getXr(ctx, name) : undefined;
+    if (xr && xr.spec?.claimRef?.name === claim.metadata.name && xr.spec?.claimRef?.namespace === claim.metadata.namespace) {
+      const policy = claim.spec.compositeDeletePolicy ?? this.defaultDeletePolicy(ctx) ?? 'Background';
+      if (!xr.metadata.deletionTimestamp) {
+        await ctx.client.delete({ apiVersion: xr.apiVersion, kind: xr.kind, name: xr.metadata.name! }, { propagationPolicy: policy }).catch((e) => {
+          if (!isNotFound(e)) throw e;
+        });
+      }
+      if (policy === 'Foreground') {
+        const status = structuredClone(claim.status ?? {});
+        setConditions(status, ready('False', Reason.Deleting, `waiting for composite resource ${name} and its resources to be deleted`));
+        if (JSON.stringify(status) !== JSON.stringify(claim.status ?? {})) await ctx.client.updateStatus({ ...claim, status }).catch(() => undefined);
+        return { requeueAfter: 1000 };
+      }
+    }
+    await ctx.client
+      .update({ ...claim, metadata: { ...claim.metadata, finalizers: claim.metadata.finalizers.filter((f) => f !== CLAIM_FINALIZER) } })
+      .catch((e) => {
+        if (!isNotFound(e)) throw e;
+      });
+  }
+
+  private defaultDeletePolicy(ctx: ControllerContext): string | undefined {
+    return ctx.informers.get('apiextensions.crossplane.io/v1', 'CompositeResourceDefinition').get(this.xrdName)?.spec?.defaultCompositeDeletePolicy;
+  }
+
+  private xrSpec(claim: Resource, xr: Resource | undefined): Record<string, any> {
+    // fields the XR decides keep their value; everything else follows the claim, removals included
+    const spec: Record<string, any> = {};
+    for (const f of XR_OWNED) if (xr?.spec?.[f] !== undefined) spec[f] = xr.spec[f];
+    const automatic = (claim.spec?.compositionUpdatePolicy ?? xr?.spec?.compositionUpdatePolicy ?? 'Automatic') === 'Automatic';
+    for (const [k, v] of Object.entries(claim.spec ?? {})) {
+      // under Automatic the XR follows the latest revision; the claim's copy only reports it
+      if (CLAIM_ONLY.includes(k) || (automatic && k === 'compositionRevisionRef' && spec[k])) continue;
+      spec[k] = v;
+    }
+    spec.claimRef = { apiVersion: this.gvk.apiVersion, kind: this.gvk.kind, namespace: claim.metadata.namespace!, name: claim.metadata.name! };
+    if (claim.spec?.writeConnectionSecretToRef?.name) spec.writeConnectionSecretToRef = { namespace: SYSTEM_NAMESPACE, name: claim.metadata.uid! };
+    return spec;
+  }
+
+  private xrLabels(claim: Resource): Record<string, string> {
+    return { ...(claim.metadata.labels ?? {}), [LABEL_CLAIM_NAME]: claim.metadata.name!, [LABEL_CLAIM_NAMESPACE]: claim.metadata.namespace! };
+  }
+
+  private xrAnnotations(claim: Resource): Record<string, string> | undefined {
+    const a = claim.metadata.annotations ?? {};
+    const keep = Object.entries(a).filter(([k]) => k === 'pave.dev/trace-id' || k === 'pave.dev/owner' || k === 'terasky.backstage.io/owner');
+    return keep.length ? Object.fromEntries(keep) : undefined;
+  }
+
+  private async getXr(ctx: ControllerContext, name: string): Promise<Resource | undefined> {
+    const hit = ctx.informers.get(this.xrGvk.apiVersion, this.xrGvk.kind).get(name);
+    if (hit) return structuredClone(hit);
+    try {
+      return await ctx.client.get({ apiVersion: this.xrGvk.apiVersion, kind: this.xrGvk.kind, name });
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /** Read from the store, not a cache, so that credentials are not all held in memory. */
+  private async readSecret(ctx: ControllerContext, namespace: string, name: string): Promise<Resource | undefined> {
+    try {
+      return await ctx.client.get({ apiVersion: 'v1', kind: 'Secret', namespace, name });
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /** Copies the XR's connection secret into the claim's namespace; returns when it changed. */
+  private async copySecret(ctx: ControllerContext, claim: Resource, xr: Resource): Promise<string | undefined> {
+    const to = claim.spec?.writeConnectionSecretToRef?.name;
+    const from = xr.spec?.writeConnectionSecretToRef;
+    if (!to || !from?.name || !xr.status?.connectionDetails?.lastPublishedTime) return undefined;
+    const source = await this.readSecret(ctx, from.namespace, from.name);
+    if (!source) return undefined;
+    const target = await this.readSecret(ctx, claim.metadata.namespace!, to);
+    if (target && JSON.stringify(target.data ?? {}) === JSON.stringify(source.data ?? {})) return claim.status?.connectionDetails?.lastPublishedTime ? undefined : xr.status.connectionDetails.lastPublishedTime;
+    await ctx.client.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        type: 'connection.crossplane.io/v1alpha1',
+        metadata: { name: to, namespace: claim.metadata.namespace, ownerReferences: [{ apiVersion: claim.apiVersion, kind: claim.kind, name: claim.metadata.name!, uid: claim.metadata.uid!, controller: true }] },
+        data: source.data ?? {},
+      },
+      { fieldManager: 'apiextensions.crossplane.io/claim', force: true },
+    );
+    return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+
+  private async fail(ctx: ControllerContext, claim: Resource, message: string, retry = true): Promise<void> {
+    const status = structuredClone(claim.status ?? {});
+    setConditions(status, synced(false, message));
+    ctx.recorder.event(claim, 'Warning', 'BindCompositeResource', message);
+    if (JSON.stringify(status) !== JSON.stringify(claim.status ?? {})) await ctx.client.updateStatus({ ...claim, status }).catch(() => undefined);
+    if (retry) throw new Error(`${claim.kind} ${claim.metadata.namespace}/${claim.metadata.name}: ${message}`);
+  }
+}

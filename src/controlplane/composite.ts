@@ -1,0 +1,273 @@
+import { isNotFound } from '../api/errors.js';
+import type { Resource } from '../api/types.js';
+import type { Controller, ControllerContext, ControllerSpec, GVK, ReconcileResult } from '../runtime/controller.js';
+import { getCondition, ready, Reason, setConditions, synced } from './conditions.js';
+import { retryConflicts } from './conflicts.js';
+import { compose, COMPOSITION_RESOURCE_NAME, finishComposed, LABEL_COMPOSITE, type CompositionSpec } from './composition/composer.js';
+import type { ControlPlane } from './control-plane.js';
+import type { ObservedResource } from './functions/types.js';
+import { LABEL_COMPOSITION_NAME, revisionIndex, revisionsOf } from './revisions.js';
+import { selectComposition } from './selection.js';
+
+const API = 'apiextensions.crossplane.io/v1';
+export const COMPOSED_MANAGER = 'apiextensions.crossplane.io/composed';
+
+/**
+ * Reconciles the composite resources (XRs) of one XRD: selects a composition and revision
+ * (recording both on the XR), runs it, applies the desired composed resources as a full
+ * intent (whatever dropped out of desired state is deleted), publishes connection details
+ * and derives Ready from the composed resources' readiness.
+ */
+export class CompositeReconciler {
+  private controller?: Controller;
+  private watched = new Set<string>();
+  private published = new Map<string, string>();
+
+  constructor(
+    private readonly cp: ControlPlane,
+    readonly gvk: GVK,
+    private readonly xrdName: string,
+  ) {}
+
+  spec(): ControllerSpec {
+    return {
+      name: `composite/${this.gvk.kind.toLowerCase()}`,
+      for: this.gvk,
+      workers: 16,
+      // its own status writes are not inputs: only spec, metadata and the watched objects are
+      generationChangedOnly: true,
+      watches: [{ apiVersion: API, kind: 'CompositionRevision', map: (rev) => this.xrsUsing(rev.metadata.labels?.[LABEL_COMPOSITION_NAME]) }],
+      reconcile: (key, ctx) => retryConflicts(() => this.reconcile(key, ctx)),
+    };
+  }
+
+  attach(c: Controller): void {
+    this.controller = c;
+    c.informer.addIndexer('composition', (o) => [o.spec?.compositionRef?.name ?? '']);
+  }
+
+  /** XRs to requeue when a composition's revisions change: its users and the undecided. */
+  private xrsUsing(composition: string | undefined): string[] {
+    if (!this.controller || !composition) return [];
+    return [...this.controller.informer.byIndex('composition', composition), ...this.controller.informer.byIndex('composition', '')].map((o) => o.metadata.name!);
+  }
+
+  /** Composed kinds are only known from compositions: watch each the first time it is seen. */
+  private watchComposed(ctx: ControllerContext, apiVersion: string, kind: string): void {
+    const k = `${apiVersion}/${kind}`;
+    if (this.watched.has(k) || !this.controller) return;
+    this.watched.add(k);
+    const queue = this.controller.queue;
+    const mine = this.gvk;
+    const toXr = (o: Resource) => {
+      const ref = o.metadata.ownerReferences?.find((r) => r.controller && r.kind === mine.kind);
+      if (ref) queue.add(ref.name);
+      else if (o.metadata.labels?.[LABEL_COMPOSITE]) queue.add(o.metadata.labels[LABEL_COMPOSITE]);
+    };
+    ctx.informers.get(apiVersion, kind).addHandler({ onAdd: toXr, onUpdate: (a, b) => composedChanged(a, b) && toXr(b), onDelete: toXr });
+  }
+
+  async reconcile(key: string, ctx: ControllerContext): Promise<ReconcileResult | void> {
+    const cached = this.controller?.informer.get(key) ?? ctx.informers.get(this.gvk.apiVersion, this.gvk.kind).get(key);
+    if (!cached || cached.metadata.deletionTimestamp) {
+      this.published.delete(key);
+      return;
+    }
+    let xr = structuredClone(cached);
+    const xrd = this.cp.xrd(this.xrdName);
+    if (!xrd) return;
+    const revInformer = ctx.informers.get(API, 'CompositionRevision');
+    revisionIndex(revInformer);
+
+    // 1. which composition and revision (recorded on the XR in step 4, before anything is applied)
+    const compositions = ctx.informers.get(API, 'Composition').list();
+    const choice = selectComposition(xr, xrd, compositions);
+    if ('error' in choice) return this.fail(ctx, xr, 'SelectComposition', choice.error);
+    if (!compositions.some((c) => c.metadata.name === choice.name)) {
+      return this.fail(ctx, xr, 'SelectComposition', `Composition "${choice.name}" not found (${xr.spec.compositionRef?.name === choice.name ? 'spec.compositionRef' : 'the XRD\'s enforcedCompositionRef or defaultCompositionRef'})`, false);
+    }
+    const policy = xr.spec.compositionUpdatePolicy ?? xrd.spec.defaultCompositionUpdatePolicy ?? 'Automatic';
+    const want = xr.spec.compositionRevisionSelector?.matchLabels as Record<string, string> | undefined;
+    const revisions = revisionsOf(revInformer, choice.name).filter((r) => !want || Object.entries(want).every(([k, v]) => r.metadata.labels?.[k] === v));
+    if (!revisions.length) return this.fail(ctx, xr, 'SelectCompositionRevision', `Composition "${choice.name}" has no revision${want ? ` matching spec.compositionRevisionSelector` : ' yet'}`, false);
+    const pinned = xr.spec.compositionRevisionRef?.name;
+    const revName = policy === 'Manual' && pinned ? pinned : revisions[0]!.metadata.name!;
+    const revision = revInformer.get(revName) ?? (await ctx.client.get({ apiVersion: API, kind: 'CompositionRevision', name: revName }).catch(() => undefined));
+    if (!revision) return this.fail(ctx, xr, 'SelectCompositionRevision', `CompositionRevision "${revName}" (spec.compositionRevisionRef) not found`);
+    const comp = revision.spec as CompositionSpec;
+    if (comp.compositeTypeRef?.kind !== xr.kind || comp.compositeTypeRef.apiVersion.split('/')[0] !== xr.apiVersion.split('/')[0]) {
+      return this.fail(ctx, xr, 'SelectComposition', `Composition "${choice.name}" composes ${comp.compositeTypeRef?.apiVersion}/${comp.compositeTypeRef?.kind}, not ${xr.apiVersion}/${xr.kind}`);
+    }
+
+    // 2. what exists now
+    const observed: Record<string, ObservedResource> = {};
+    const existing: Resource[] = [];
+    for (const ref of xr.spec.resourceRefs ?? []) {
+      if (!ref.name) continue;
+      this.watchComposed(ctx, ref.apiVersion, ref.kind);
+      const o = await this.read(ctx, ref.apiVersion, ref.kind, ref.name, ref.namespace);
+      if (!o) continue;
+      if (!o.metadata.ownerReferences?.some((r) => r.controller && r.uid === xr.metadata.uid)) continue;
+      existing.push(o);
+      const name = o.metadata.annotations?.[COMPOSITION_RESOURCE_NAME];
+      if (name) observed[name] = { resource: o, connectionDetails: await this.secretOf(ctx, o) };
+    }
+
+    // 3. what should exist
+    const result = await compose({
+      composite: xr,
+      composition: comp,
+      observed,
+      functions: this.cp.functions,
+      functionObject: (n) => this.cp.functionObject(n),
+    });
+    for (const e of result.events) ctx.recorder.event(xr, e.type, e.reason, e.message);
+    if (result.fatal) return this.fail(ctx, xr, 'ComposeResources', result.fatal);
+
+    // 4. record the choice and the resources on the XR, then apply them as a full intent
+    const desired = Object.entries(result.resources).map(([name, d]) => finishComposed(xr, name, d.resource, observed[name]?.resource.metadata.name));
+    const dropped = existing.filter((o) => !desired.some((d) => d.kind === o.kind && d.metadata.name === o.metadata.name));
+    // dropped resources stay referenced until they are gone, so a crash cannot lose track of them
+    const refs = [...desired, ...dropped]
+      .map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name!, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) }))
+      .sort((a, b) => `${a.kind}/${a.name}`.localeCompare(`${b.kind}/${b.name}`));
+    if (xr.spec.compositionRef?.name !== choice.name || pinned !== revName || JSON.stringify(refs) !== JSON.stringify(xr.spec.resourceRefs ?? [])) {
+      xr = await ctx.client.update({ ...xr, spec: { ...xr.spec, compositionRef: { name: choice.name }, compositionRevisionRef: { name: revName }, resourceRefs: refs } });
+    }
+    for (const obj of desired) {
+      const name = obj.metadata.annotations![COMPOSITION_RESOURCE_NAME]!;
+      this.watchComposed(ctx, obj.apiVersion, obj.kind);
+      const { metadata: wantMeta, ...wantRest } = obj;
+      const have = observed[name]?.resource;
+      if (have && contains(have, wantRest) && contains(have.metadata, wantMeta)) continue;
+      try {
+        await ctx.client.apply(obj, { fieldManager: COMPOSED_MANAGER, force: true });
+      } catch (e) {
+        return this.fail(ctx, xr, 'ComposeResources', `cannot apply composed resource "${name}" (${obj.kind} ${obj.metadata.name}): ${(e as Error).message}`);
+      }
+    }
+    for (const o of dropped) {
+      await ctx.client.delete({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name!, namespace: o.metadata.namespace }).catch((e) => {
+        if (!isNotFound(e)) throw e;
+      });
+      ctx.recorder.event(xr, 'Normal', 'ComposeResources', `Deleted ${o.kind} ${o.metadata.name}: it is no longer in the desired state`);
+    }
+
+    // 5. report
+    const status = structuredClone(xr.status ?? {});
+    const desiredStatus = result.composite?.status;
+    if (desiredStatus && typeof desiredStatus === 'object') {
+      for (const [k, v] of Object.entries(desiredStatus)) if (k !== 'conditions') status[k] = v;
+    }
+    const published = await this.publish(ctx, xr, result.connectionDetails, xrd.spec.connectionSecretKeys);
+    if (published) status.connectionDetails = { lastPublishedTime: published };
+    const unready = Object.entries(result.resources).filter(([, d]) => d.ready !== 'READY_TRUE').map(([n]) => n).sort();
+    setConditions(status, synced(true), unready.length ? ready('False', Reason.Creating, `Unready resources: ${listNames(unready)}`) : ready('True', Reason.Available));
+    for (const c of result.conditions) {
+      setConditions(status, { type: c.type, status: c.status === 'STATUS_CONDITION_TRUE' ? 'True' : c.status === 'STATUS_CONDITION_FALSE' ? 'False' : 'Unknown', reason: c.reason, message: c.message });
+    }
+    const forClaim = result.conditions.filter((c) => c.target === 'TARGET_COMPOSITE_AND_CLAIM').map((c) => c.type);
+    if (forClaim.length) status.claimConditionTypes = [...new Set(forClaim)].sort();
+    else delete status.claimConditionTypes;
+    await this.writeStatus(ctx, xr, status);
+  }
+
+  private async read(ctx: ControllerContext, apiVersion: string, kind: string, name: string, namespace?: string): Promise<Resource | undefined> {
+    const inf = ctx.informers.get(apiVersion, kind);
+    if (inf.hasSynced()) {
+      const hit = inf.get(namespace ? `${namespace}/${name}` : name);
+      if (hit) return hit;
+    }
+    // a miss may be a resource created a moment ago: ask the store, so none is ever lost track of
+    try {
+      return await ctx.client.get({ apiVersion, kind, name, namespace });
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * Secrets are read from the store, not cached: a cache of every connection secret would hold
+   * all credentials in memory, decrypted, for the life of the process.
+   */
+  private async readSecret(ctx: ControllerContext, namespace: string, name: string): Promise<Resource | undefined> {
+    try {
+      return await ctx.client.get({ apiVersion: 'v1', kind: 'Secret', namespace, name });
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  private async secretOf(ctx: ControllerContext, o: Resource): Promise<Record<string, string> | undefined> {
+    const ref = o.spec?.writeConnectionSecretToRef;
+    if (!ref?.name) return undefined;
+    const s = await this.readSecret(ctx, ref.namespace ?? o.metadata.namespace ?? 'default', ref.name);
+    if (!s?.data) return undefined;
+    return Object.fromEntries(Object.entries(s.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+  }
+
+  /** Writes the XR's connection secret when its content changed; returns the publish time. */
+  private async publish(ctx: ControllerContext, xr: Resource, details: Record<string, string>, keys: string[] | undefined): Promise<string | undefined> {
+    const ref = xr.spec.writeConnectionSecretToRef;
+    if (!ref?.name || !ref.namespace || !Object.keys(details).length) return undefined;
+    const data: Record<string, string> = {};
+    for (const k of Object.keys(details).sort()) if (!keys?.length || keys.includes(k)) data[k] = Buffer.from(details[k]!, 'utf8').toString('base64');
+    const digest = JSON.stringify([ref, data]);
+    if (this.published.get(xr.metadata.name!) === digest) return undefined;
+    const before = await this.readSecret(ctx, ref.namespace, ref.name);
+    if (!before || JSON.stringify(before.data ?? {}) !== JSON.stringify(data)) {
+      await ctx.client.apply(
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          type: 'connection.crossplane.io/v1alpha1',
+          metadata: { name: ref.name, namespace: ref.namespace, ownerReferences: [{ apiVersion: xr.apiVersion, kind: xr.kind, name: xr.metadata.name!, uid: xr.metadata.uid!, controller: true }] },
+          data,
+        },
+        { fieldManager: COMPOSED_MANAGER, force: true },
+      );
+      this.published.set(xr.metadata.name!, digest);
+      return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    }
+    this.published.set(xr.metadata.name!, digest);
+    return undefined;
+  }
+
+  private async writeStatus(ctx: ControllerContext, xr: Resource, status: Record<string, any>): Promise<void> {
+    if (JSON.stringify(status) === JSON.stringify(xr.status ?? {})) return;
+    await ctx.client.updateStatus({ ...xr, status });
+  }
+
+  /** Synced=False with the reason, and a Warning Event; throwing retries with backoff. */
+  private async fail(ctx: ControllerContext, xr: Resource, reason: string, message: string, retry = true): Promise<void> {
+    const status = structuredClone(xr.status ?? {});
+    setConditions(status, synced(false, message));
+    if (!getCondition(xr, 'Ready')) setConditions(status, ready('False', Reason.Creating));
+    ctx.recorder.event(xr, 'Warning', reason, message);
+    await this.writeStatus(ctx, xr, status);
+    if (retry) throw new Error(`${xr.kind} ${xr.metadata.name}: ${message}`);
+  }
+}
+
+/** Changes of a composed resource that can change its XR: readiness, spec, deletion, status fields patched back. */
+function composedChanged(a: Resource, b: Resource): boolean {
+  if (a.metadata.generation !== b.metadata.generation || a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp) return true;
+  const { conditions: ca, ...restA } = a.status ?? {};
+  const { conditions: cb, ...restB } = b.status ?? {};
+  const brief = (cs: { type: string; status: string; reason?: string }[] | undefined) => JSON.stringify((cs ?? []).map((c) => [c.type, c.status, c.reason]));
+  return brief(ca) !== brief(cb) || JSON.stringify(restA) !== JSON.stringify(restB);
+}
+
+/** Whether every field `want` sets has that value in `have` (so applying `want` changes nothing). */
+function contains(have: unknown, want: unknown): boolean {
+  if (want === null || typeof want !== 'object') return have === want;
+  if (Array.isArray(want)) return Array.isArray(have) && have.length === want.length && want.every((w, i) => contains(have[i], w));
+  if (have === null || typeof have !== 'object' || Array.isArray(have)) return false;
+  return Object.entries(want).every(([k, v]) => contains((have as Record<string, unknown>)[k], v));
+}
+
+function listNames(names: string[]): string {
+  return names.length > 5 ? `${names.slice(0, 5).join(', ')}, and ${names.length - 5} more` : names.join(', ');
+}

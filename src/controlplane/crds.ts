@@ -1,0 +1,103 @@
+import type { Resource } from '../api/types.js';
+
+/**
+ * The CustomResourceDefinitions of Crossplane's own API (apiextensions.crossplane.io/v1 and
+ * pkg.crossplane.io/v1), applied when the control plane starts so that Crossplane YAML can be
+ * applied unmodified. Schemas declare the fields the controllers rely on and preserve the rest.
+ */
+const preserve = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+const nameRef = { type: 'object', required: ['name'], properties: { name: { type: 'string' } } };
+const labelSelector = { type: 'object', properties: { matchLabels: { type: 'object', additionalProperties: { type: 'string' } } } };
+
+function crd(group: string, kind: string, plural: string, scope: 'Cluster' | 'Namespaced', specSchema: Record<string, unknown>, opts: { shortNames?: string[]; categories?: string[]; columns?: unknown[]; versions?: string[] } = {}): Resource {
+  const versions = opts.versions ?? ['v1'];
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${plural}.${group}` },
+    spec: {
+      group,
+      names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List`, shortNames: opts.shortNames ?? [], categories: opts.categories ?? ['crossplane'] },
+      scope,
+      versions: versions.map((v, i) => ({
+        name: v,
+        served: true,
+        storage: i === 0,
+        subresources: { status: {} },
+        additionalPrinterColumns: opts.columns ?? [],
+        schema: { openAPIV3Schema: { type: 'object', properties: { spec: specSchema, status: preserve } } },
+      })),
+    },
+  };
+}
+
+const xrdSpec = {
+  type: 'object',
+  required: ['group', 'names', 'versions'],
+  'x-kubernetes-preserve-unknown-fields': true,
+  properties: {
+    group: { type: 'string', minLength: 1 },
+    names: { type: 'object', required: ['kind', 'plural'], 'x-kubernetes-preserve-unknown-fields': true, properties: { kind: { type: 'string' }, plural: { type: 'string' } } },
+    claimNames: { type: 'object', required: ['kind', 'plural'], 'x-kubernetes-preserve-unknown-fields': true, properties: { kind: { type: 'string' }, plural: { type: 'string' } } },
+    connectionSecretKeys: { type: 'array', items: { type: 'string' } },
+    defaultCompositionRef: nameRef,
+    enforcedCompositionRef: nameRef,
+    defaultCompositionUpdatePolicy: { type: 'string', enum: ['Automatic', 'Manual'] },
+    defaultCompositeDeletePolicy: { type: 'string', enum: ['Background', 'Foreground'] },
+    versions: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['name', 'served', 'referenceable'],
+        'x-kubernetes-preserve-unknown-fields': true,
+        properties: { name: { type: 'string' }, served: { type: 'boolean' }, referenceable: { type: 'boolean' }, schema: preserve, additionalPrinterColumns: { type: 'array', items: preserve } },
+      },
+    },
+  },
+};
+
+const compositionSpec = {
+  type: 'object',
+  required: ['compositeTypeRef'],
+  'x-kubernetes-preserve-unknown-fields': true,
+  properties: {
+    compositeTypeRef: { type: 'object', required: ['apiVersion', 'kind'], properties: { apiVersion: { type: 'string' }, kind: { type: 'string' } } },
+    mode: { type: 'string', enum: ['Resources', 'Pipeline'] },
+    resources: { type: 'array', items: preserve },
+    patchSets: { type: 'array', items: preserve },
+    pipeline: { type: 'array', items: { type: 'object', required: ['step', 'functionRef'], 'x-kubernetes-preserve-unknown-fields': true, properties: { step: { type: 'string' }, functionRef: nameRef } } },
+    writeConnectionSecretsToNamespace: { type: 'string' },
+  },
+};
+
+export function crossplaneCrds(): Resource[] {
+  return [
+    crd('apiextensions.crossplane.io', 'CompositeResourceDefinition', 'compositeresourcedefinitions', 'Cluster', xrdSpec, {
+      shortNames: ['xrd', 'xrds'],
+      columns: [
+        { name: 'ESTABLISHED', type: 'string', jsonPath: '.status.conditions[?(@.type=="Established")].status' },
+        { name: 'OFFERED', type: 'string', jsonPath: '.status.conditions[?(@.type=="Offered")].status' },
+      ],
+    }),
+    crd('apiextensions.crossplane.io', 'Composition', 'compositions', 'Cluster', compositionSpec, {
+      shortNames: ['comp'],
+      columns: [
+        { name: 'XR-KIND', type: 'string', jsonPath: '.spec.compositeTypeRef.kind' },
+        { name: 'XR-APIVERSION', type: 'string', jsonPath: '.spec.compositeTypeRef.apiVersion' },
+      ],
+    }),
+    crd('apiextensions.crossplane.io', 'CompositionRevision', 'compositionrevisions', 'Cluster', { ...compositionSpec, required: ['compositeTypeRef', 'revision'], properties: { ...compositionSpec.properties, revision: { type: 'integer', minimum: 1 } } }, {
+      shortNames: ['comprev'],
+      columns: [
+        { name: 'REVISION', type: 'string', jsonPath: '.spec.revision' },
+        { name: 'XR-KIND', type: 'string', jsonPath: '.spec.compositeTypeRef.kind' },
+      ],
+    }),
+    crd('pkg.crossplane.io', 'Function', 'functions', 'Cluster', { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, properties: { package: { type: 'string' } } }, {
+      categories: ['crossplane', 'pkg'],
+      versions: ['v1', 'v1beta1'],
+      columns: [{ name: 'PACKAGE', type: 'string', jsonPath: '.spec.package' }],
+    }),
+  ];
+}

@@ -1,0 +1,98 @@
+import type { Resource } from '../../api/types.js';
+import { extractConnectionDetails, type ConnectionDetail } from '../composition/connection.js';
+import { applyPatch, expandPatchSets, patchDirection, type Patch, type PatchSet } from '../composition/patches.js';
+import { isReady, type ReadinessCheck } from '../composition/readiness.js';
+import { fatal, type CompositionFunction, type DesiredResource, type RunFunctionRequest, type RunFunctionResponse } from './types.js';
+
+/** One composed resource template, as Resources mode and function-patch-and-transform write it. */
+export interface ComposedTemplate {
+  name?: string;
+  base?: Resource;
+  patches?: Patch[];
+  connectionDetails?: ConnectionDetail[];
+  readinessChecks?: ReadinessCheck[];
+}
+
+/** The input of function-patch-and-transform (pt.fn.crossplane.io/v1beta1 Resources). */
+export interface PatchAndTransformInput {
+  apiVersion?: string;
+  kind?: string;
+  patchSets?: PatchSet[];
+  environment?: { patches?: Patch[] };
+  resources?: ComposedTemplate[];
+}
+
+export const ENVIRONMENT_KEY = 'apiextensions.crossplane.io/environment';
+
+/** Looks up the OpenAPI schema of a composed type, so that a patch to a path it lacks fails by name. */
+export type SchemaLookup = (apiVersion: string, kind: string) => Record<string, any> | undefined;
+
+/**
+ * function-patch-and-transform, built in. Resources mode compositions run through it too, so
+ * the two behave identically. Every error is fatal and names the resource template and the
+ * patch index, because a half-rendered resource must never be applied.
+ */
+export function patchAndTransform(schemas?: SchemaLookup): CompositionFunction {
+  return {
+    name: 'function-patch-and-transform',
+    run(req: RunFunctionRequest): RunFunctionResponse {
+      const input = (req.input ?? {}) as PatchAndTransformInput;
+      const desired = structuredClone(req.desired);
+      // read only: composed-bound patches read the XR, composite-bound ones write desiredComposite
+      const composite = req.observed.composite.resource;
+      // ToComposite patches write here; only what they write becomes desired composite state
+      const desiredComposite: Record<string, any> = desired.composite.resource ?? { apiVersion: composite.apiVersion, kind: composite.kind, metadata: {} };
+      const environment = structuredClone((req.context[ENVIRONMENT_KEY] as Record<string, any>) ?? {});
+      const connection: Record<string, string> = { ...(desired.composite.connectionDetails ?? {}) };
+      try {
+        (input.environment?.patches ?? []).forEach((p, i) => {
+          applyPatch(p, `environment patch ${i}`, { composite, composed: {}, environment });
+        });
+        const seen = new Set<string>();
+        for (const [i, tpl] of (input.resources ?? []).entries()) {
+          const name = tpl.name ?? `resource-${i}`;
+          if (seen.has(name)) throw new Error(`resources[${i}]: the name "${name}" is used twice`);
+          seen.add(name);
+          const where = `resource "${name}"`;
+          if (!tpl.base?.apiVersion || !tpl.base.kind) throw new Error(`${where}: base must have apiVersion and kind`);
+          const observed = req.observed.resources[name];
+          const composed: Record<string, any> = structuredClone(tpl.base);
+          composed.metadata ??= {};
+          const schema = schemas?.(tpl.base.apiVersion, tpl.base.kind);
+          let patches;
+          try {
+            patches = expandPatchSets(tpl.patches, input.patchSets);
+          } catch (e) {
+            throw new Error(`${where}: ${(e as Error).message}`);
+          }
+          for (const { patch, index } of patches) {
+            const dir = patchDirection(patch);
+            try {
+              if (dir === 'toComposed') applyPatch(patch, `patch ${index}`, { composite, composed, environment, composedSchema: schema });
+              else if (observed) applyPatch(patch, `patch ${index}`, { composite: dir === 'toComposite' ? desiredComposite : composite, composed: observed.resource, environment });
+            } catch (e) {
+              throw new Error(`${where}: ${(e as Error).message}`);
+            }
+          }
+          const entry: DesiredResource = { resource: composed as Resource };
+          if (observed) {
+            try {
+              Object.assign(connection, extractConnectionDetails(observed.resource, observed.connectionDetails, tpl.connectionDetails));
+              entry.ready = isReady(observed.resource, tpl.readinessChecks) ? 'READY_TRUE' : 'READY_FALSE';
+            } catch (e) {
+              throw new Error(`${where}: ${(e as Error).message}`);
+            }
+          } else {
+            Object.assign(connection, extractConnectionDetails(undefined, undefined, (tpl.connectionDetails ?? []).filter((d) => (d.type ?? (d.value !== undefined ? 'FromValue' : '')) === 'FromValue')));
+            entry.ready = 'READY_FALSE';
+          }
+          desired.resources[name] = entry;
+        }
+      } catch (e) {
+        return { desired: req.desired, results: [fatal((e as Error).message, 'PatchAndTransformFailed')], context: req.context };
+      }
+      desired.composite = { ...desired.composite, resource: desiredComposite as Resource, connectionDetails: connection };
+      return { desired, context: { ...req.context, [ENVIRONMENT_KEY]: environment } };
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import type { Resource } from '../api/types.js';
+
+/**
+ * The annotations and finalizer through which the managed reconciler keeps its promises across
+ * crashes and through which users steer it, with Crossplane's names.
+ */
+export const FINALIZER = 'finalizer.managedresource.crossplane.io';
+export const EXTERNAL_NAME = 'crossplane.io/external-name';
+export const CREATE_PENDING = 'crossplane.io/external-create-pending';
+export const CREATE_SUCCEEDED = 'crossplane.io/external-create-succeeded';
+export const CREATE_FAILED = 'crossplane.io/external-create-failed';
+export const PAUSED = 'crossplane.io/paused';
+export const POLL_INTERVAL = 'crossplane.io/poll-interval';
+
+/** Millisecond timestamps, so that pending and its outcome order correctly within one second. */
+export function stamp(): string {
+  return new Date().toISOString();
+}
+
+export function createPending(mr: Resource): boolean {
+  const a = mr.metadata.annotations ?? {};
+  const pending = a[CREATE_PENDING];
+  if (!pending) return false;
+  const succeeded = a[CREATE_SUCCEEDED];
+  const failed = a[CREATE_FAILED];
+  return !(succeeded && succeeded >= pending) && !(failed && failed >= pending);
+}
+
+/** Go-style durations as the poll-interval annotation takes them: 500ms, 10s, 1m, 1h30m. */
+export function parseDuration(v: string | undefined): number | undefined {
+  if (!v) return undefined;
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+  let total = 0;
+  let matched = '';
+  for (const m of v.matchAll(re)) {
+    total += Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms']!;
+    matched += m[0];
+  }
+  return matched === v && total > 0 ? total : undefined;
+}

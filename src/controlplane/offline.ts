@@ -1,0 +1,150 @@
+import { compileSchema, type OpenApiSchema } from '../api/schema.js';
+import type { Resource } from '../api/types.js';
+import { getCondition, ready, Reason, setConditions, synced } from './conditions.js';
+import { compose, COMPOSITION_RESOURCE_NAME, finishComposed, type CompositionSpec } from './composition/composer.js';
+import { crossplaneCrds } from './crds.js';
+import { FunctionRegistry } from './functions/registry.js';
+import type { ObservedResource } from './functions/types.js';
+import { claimCrd, compositeCrd, XrdError, type Xrd } from './xrd-crds.js';
+
+/**
+ * The control plane without a server: `pave render` and `pave validate`. Everything here
+ * works from objects read from files, with no API, no cluster and no container runtime.
+ */
+
+/** Schemas by apiVersion/kind, from CRDs, XRDs (via the CRDs they generate) and Crossplane's own. */
+export class SchemaSet {
+  private schemas = new Map<string, OpenApiSchema>();
+  private validators = new Map<string, ReturnType<typeof compileSchema>>();
+
+  constructor(objects: Resource[] = []) {
+    for (const crd of crossplaneCrds()) this.addCrd(crd);
+    for (const o of objects) {
+      if (o.kind === 'CustomResourceDefinition') this.addCrd(o);
+      if (o.kind === 'CompositeResourceDefinition') {
+        try {
+          this.addCrd(compositeCrd(o as Xrd));
+          const claim = claimCrd(o as Xrd);
+          if (claim) this.addCrd(claim);
+        } catch {
+          // reported by validate; render without the schema
+        }
+      }
+    }
+  }
+
+  private addCrd(crd: Resource): void {
+    for (const v of crd.spec?.versions ?? []) {
+      if (v.schema?.openAPIV3Schema) this.schemas.set(`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`, v.schema.openAPIV3Schema);
+    }
+  }
+
+  schema(apiVersion: string, kind: string): OpenApiSchema | undefined {
+    return this.schemas.get(`${apiVersion}/${kind}`);
+  }
+
+  /** Problems of one object against its schema: `field: message`, or undefined when no schema is known. */
+  check(obj: Resource): string[] | undefined {
+    const key = `${obj.apiVersion}/${obj.kind}`;
+    const schema = this.schemas.get(key);
+    if (!schema) return undefined;
+    let v = this.validators.get(key);
+    if (!v) this.validators.set(key, (v = compileSchema(schema)));
+    return v(structuredClone(obj) as Record<string, unknown>, { strict: true }).causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message));
+  }
+}
+
+export interface RenderInput {
+  composite: Resource;
+  composition: Resource;
+  /** Function objects (pkg.crossplane.io) the pipeline names. */
+  functions?: Resource[];
+  /** Observed composed resources (with the crossplane.io/composition-resource-name annotation). */
+  observed?: Resource[];
+  /** CRDs and XRDs, so that patches to paths a schema lacks fail as they would on a server. */
+  definitions?: Resource[];
+  /** Where relative function module paths resolve from. */
+  baseDir?: string;
+}
+
+/** What the control plane would write: the XR with its status, then each composed resource. */
+export async function render(input: RenderInput): Promise<{ objects: Resource[]; fatal?: string; events: { type: string; reason: string; message: string }[] }> {
+  const schemas = new SchemaSet(input.definitions ?? []);
+  const registry = new FunctionRegistry((apiVersion, kind) => schemas.schema(apiVersion, kind));
+  const xr = structuredClone(input.composite);
+  const observed: Record<string, ObservedResource> = {};
+  for (const o of input.observed ?? []) {
+    const name = o.metadata.annotations?.[COMPOSITION_RESOURCE_NAME];
+    if (name) observed[name] = { resource: o };
+  }
+  const fnObjects = new Map((input.functions ?? []).map((f) => [f.metadata.name!, f]));
+  const result = await compose({ composite: xr, composition: input.composition.spec as CompositionSpec, observed, functions: registry, functionObject: (n) => fnObjects.get(n), baseDir: input.baseDir });
+  const status = structuredClone(xr.status ?? {});
+  if (result.fatal) {
+    setConditions(status, synced(false, result.fatal));
+    if (!getCondition(xr, 'Ready')) setConditions(status, ready('False', Reason.Creating));
+    return { objects: [{ ...xr, status }], fatal: result.fatal, events: result.events };
+  }
+  for (const [k, v] of Object.entries(result.composite?.status ?? {})) if (k !== 'conditions') status[k] = v;
+  const unready = Object.entries(result.resources).filter(([, d]) => d.ready !== 'READY_TRUE').map(([n]) => n).sort();
+  setConditions(status, synced(true), unready.length ? ready('False', Reason.Creating, `Unready resources: ${unready.join(', ')}`) : ready('True', Reason.Available));
+  xr.spec = { ...xr.spec, compositionRef: { name: input.composition.metadata.name } };
+  const composed = Object.entries(result.resources).map(([name, d]) => {
+    const o = finishComposed(xr, name, d.resource, observed[name]?.resource.metadata.name);
+    if (!xr.metadata.uid) for (const r of o.metadata.ownerReferences ?? []) delete (r as { uid?: string }).uid;
+    return o;
+  });
+  return { objects: [{ ...xr, status }, ...composed], events: result.events };
+}
+
+export interface ValidationProblem {
+  object: string;
+  problems: string[];
+}
+
+/**
+ * Checks objects against the schemas the same files define (CRDs, XRDs) and Crossplane's
+ * own, plus the rules of XRDs and compositions. Objects of unknown kinds are listed as skipped.
+ */
+export function validate(objects: Resource[]): { invalid: ValidationProblem[]; skipped: string[]; valid: number } {
+  const schemas = new SchemaSet(objects);
+  const invalid: ValidationProblem[] = [];
+  const skipped: string[] = [];
+  let valid = 0;
+  for (const o of objects) {
+    const label = `${o.kind} ${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name ?? '(unnamed)'}`;
+    const problems = schemas.check(o);
+    if (problems === undefined) {
+      if (!['CustomResourceDefinition', 'Namespace', 'Secret', 'ConfigMap'].includes(o.kind)) skipped.push(label);
+      continue;
+    }
+    if (o.kind === 'CompositeResourceDefinition') {
+      try {
+        compositeCrd(o as Xrd);
+      } catch (e) {
+        problems.push(e instanceof XrdError ? e.message : String(e));
+      }
+    }
+    if (o.kind === 'Composition') problems.push(...compositionProblems(o, schemas));
+    if (problems.length) invalid.push({ object: label, problems });
+    else valid++;
+  }
+  return { invalid, skipped, valid };
+}
+
+function compositionProblems(c: Resource, schemas: SchemaSet): string[] {
+  const out: string[] = [];
+  const ref = c.spec?.compositeTypeRef;
+  if (ref && !schemas.schema(ref.apiVersion, ref.kind)) out.push(`spec.compositeTypeRef: no XRD or CRD in these files defines ${ref.apiVersion}/${ref.kind}`);
+  const mode = c.spec?.mode ?? (c.spec?.pipeline ? 'Pipeline' : 'Resources');
+  if (mode === 'Pipeline' && !c.spec?.pipeline?.length) out.push('spec.pipeline: a Pipeline composition needs at least one step');
+  const steps = new Set<string>();
+  (c.spec?.pipeline ?? []).forEach((s: { step: string }, i: number) => {
+    if (steps.has(s.step)) out.push(`spec.pipeline[${i}].step: "${s.step}" is used twice`);
+    steps.add(s.step);
+  });
+  (c.spec?.resources ?? []).forEach((r: { base?: Resource; name?: string }, i: number) => {
+    if (!r.base?.apiVersion || !r.base.kind) out.push(`spec.resources[${i}].base: apiVersion and kind are required`);
+  });
+  return out;
+}

@@ -1,0 +1,29 @@
+import type { Resource } from '../api/types.js';
+import type { Xrd } from './xrd-crds.js';
+
+/**
+ * Chooses an XR's composition: the XRD's enforcedCompositionRef, else spec.compositionRef,
+ * else the compositions matching spec.compositionSelector, else the XRD's
+ * defaultCompositionRef, else any composition for the type. Where several match, the first by
+ * name wins, so the choice is reproducible (Crossplane picks at random).
+ */
+export function selectComposition(xr: Resource, xrd: Xrd, compositions: Resource[]): { name: string } | { error: string } {
+  const forType = compositions
+    .filter((c) => c.spec?.compositeTypeRef?.kind === xr.kind && c.spec.compositeTypeRef.apiVersion?.split('/')[0] === xr.apiVersion.split('/')[0])
+    .sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!));
+  const enforced = xrd.spec.enforcedCompositionRef?.name;
+  if (enforced) return { name: enforced };
+  const ref = xr.spec?.compositionRef?.name;
+  if (ref) return { name: ref };
+  const selector = xr.spec?.compositionSelector?.matchLabels as Record<string, string> | undefined;
+  if (selector) {
+    const hit = forType.find((c) => Object.entries(selector).every(([k, v]) => c.metadata.labels?.[k] === v));
+    if (hit) return { name: hit.metadata.name! };
+    const want = Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',');
+    return { error: `no Composition for ${xr.kind} matches spec.compositionSelector.matchLabels (${want})` };
+  }
+  const def = xrd.spec.defaultCompositionRef?.name;
+  if (def) return { name: def };
+  if (forType[0]) return { name: forType[0].metadata.name! };
+  return { error: `no Composition composes ${xr.apiVersion}/${xr.kind}: create one with spec.compositeTypeRef naming it` };
+}

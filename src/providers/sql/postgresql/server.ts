@@ -1,0 +1,139 @@
+import pg from 'pg';
+import type { Resource } from '../../../api/types.js';
+import type { ProviderContext } from '../../../controlplane/provider.js';
+
+/** Where a ProviderConfig points: the keys of a provider-sql PostgreSQL connection secret. */
+export interface PostgresCredentials {
+  endpoint: string;
+  port: number;
+  username: string;
+  password: string;
+  database: string;
+  sslmode?: string;
+}
+
+/**
+ * One PostgreSQL server as the provider sees it: a small connection pool, and queries whose
+ * errors name the server, so a Synced=False condition says which backend failed.
+ */
+export class PostgresServer {
+  readonly label: string;
+  private readonly pool: pg.Pool;
+  /** Null until known; false when the configured user may not read pg_authid (not a superuser). */
+  canReadPasswords: boolean | null = null;
+  /** Statements sent so far: benchmarks and tests read it to show what a poll costs the server. */
+  queries = 0;
+
+  constructor(readonly credentials: PostgresCredentials) {
+    this.label = `PostgreSQL ${credentials.endpoint}:${credentials.port}`;
+    this.pool = new pg.Pool({
+      host: credentials.endpoint,
+      port: credentials.port,
+      user: credentials.username,
+      password: credentials.password,
+      database: credentials.database,
+      ssl: credentials.sslmode && credentials.sslmode !== 'disable' ? { rejectUnauthorized: credentials.sslmode === 'verify-full' || credentials.sslmode === 'verify-ca' } : undefined,
+      max: 8,
+      connectionTimeoutMillis: 3000,
+      idleTimeoutMillis: 30_000,
+      application_name: 'pave-provider-sql',
+    });
+    // An idle client losing its server (a restart) must not crash the process; the next query reconnects.
+    this.pool.on('error', () => undefined);
+  }
+
+  async query<R extends pg.QueryResultRow = any>(sql: string, params: unknown[] = []): Promise<R[]> {
+    this.queries++;
+    try {
+      return (await this.pool.query<R>(sql, params)).rows;
+    } catch (err) {
+      throw new Error(`${this.label}: ${describeError(err)}`, { cause: err });
+    }
+  }
+
+  /**
+   * Runs a statement that names other objects (an owner role, a granted database) which are
+   * often composed beside this one and created at the same moment: while they are missing
+   * (42704 undefined_object, 3D000 invalid_catalog_name) it retries for up to `waitMs`
+   * before failing, instead of falling into the reconciler's backoff for a second or more.
+   */
+  async queryAwaitingDependencies(sql: string, waitMs = 2000): Promise<void> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      try {
+        await this.query(sql);
+        return;
+      } catch (err) {
+        const code = (err as Error & { cause?: { code?: string } }).cause?.code;
+        if ((code !== '42704' && code !== '3D000') || Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end().catch(() => undefined);
+  }
+}
+
+function describeError(err: unknown): string {
+  const e = err as { message?: string; code?: string; errors?: { message: string }[] };
+  if (e?.errors?.length) return e.errors.map((x) => x.message).join('; ');
+  return e?.message || e?.code || String(err);
+}
+
+/**
+ * PostgreSQL servers by credentials, shared by every managed kind of the provider so that
+ * thousands of managed resources on one ProviderConfig share one pool.
+ */
+export class PostgresServers {
+  private servers = new Map<string, PostgresServer>();
+
+  get(c: PostgresCredentials): PostgresServer {
+    const key = JSON.stringify(c);
+    let s = this.servers.get(key);
+    if (!s) {
+      s = new PostgresServer(c);
+      this.servers.set(key, s);
+    }
+    return s;
+  }
+
+  /** Statements sent to every server so far. */
+  queries(): number {
+    let n = 0;
+    for (const s of this.servers.values()) n += s.queries;
+    return n;
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.servers.values()];
+    this.servers.clear();
+    await Promise.all(all.map((s) => s.close()));
+  }
+}
+
+/**
+ * Reads a provider-sql ProviderConfig: `spec.credentials.connectionSecretRef` names a Secret
+ * with `endpoint`, `port`, `username` and `password`; `spec.defaultDatabase` is the database
+ * to connect to (default `postgres`).
+ */
+export async function postgresCredentials(pc: Resource | undefined, ctx: ProviderContext): Promise<PostgresCredentials> {
+  if (!pc) throw new Error('no ProviderConfig: set spec.providerConfigRef.name to a postgresql.sql.crossplane.io ProviderConfig');
+  const ref = pc.spec?.credentials?.connectionSecretRef as { name?: string; namespace?: string } | undefined;
+  if (!ref?.name || !ref.namespace) throw new Error(`ProviderConfig ${pc.metadata.name}: spec.credentials.connectionSecretRef needs name and namespace`);
+  const key = (k: string) => ctx.readSecretKey({ name: ref.name!, namespace: ref.namespace!, key: k });
+  const optional = (k: string) => key(k).catch(() => '');
+  const [endpoint, port, username, password] = await Promise.all([key('endpoint'), optional('port'), key('username'), optional('password')]);
+  return { endpoint, port: Number(port || 5432), username, password, database: pc.spec?.defaultDatabase || 'postgres', sslmode: pc.spec?.sslmode };
+}
+
+/** Quotes an identifier for SQL (PostgreSQL's quote_ident). */
+export function ident(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Quotes a string literal for SQL statements that take no parameters (ALTER ROLE ... PASSWORD). */
+export function literal(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}

@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parseAllDocuments } from 'yaml';
+import { controlPlaneModule } from '../../src/controlplane/index.js';
+import { NopBackend, nopProviderModule } from '../../src/providers/nop/index.js';
+import { startPlatform, tempDir } from '../support/platform.js';
+import { postgresClaim, postgresComposition, postgresXrd, XR_API, yamlDocs } from './fixtures.js';
+
+function pave(args: string[]) {
+  const r = spawnSync(process.execPath, ['bin/pave.js', ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const xr = `
+apiVersion: database.example.org/v1alpha1
+kind: XPostgreSQLInstance
+metadata:
+  name: orders-db-abcde
+  labels:
+    crossplane.io/claim-namespace: team-a
+spec:
+  parameters:
+    storageGB: 8
+  claimRef: {apiVersion: database.example.org/v1alpha1, kind: PostgreSQLInstance, namespace: team-a, name: orders-db}
+`;
+
+/** The server runs in this process, so the CLI must not block its event loop. */
+function paveAsync(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['bin/pave.js', ...args], { encoding: 'utf8' }, (e, out, err) => resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, out, err }));
+  });
+}
+
+describe('pave render, validate and trace', () => {
+  const dir = tempDir('pave-cli-');
+  before(() => {
+    writeFileSync(join(dir, 'xrd.yaml'), postgresXrd);
+    writeFileSync(join(dir, 'composition.yaml'), postgresComposition());
+    writeFileSync(join(dir, 'xr.yaml'), xr);
+  });
+
+  it('renders a Resources-mode composition offline', () => {
+    const r = pave(['render', join(dir, 'xr.yaml'), join(dir, 'composition.yaml'), '--definitions', join(dir, 'xrd.yaml')]);
+    assert.equal(r.code, 0, r.err);
+    const docs = parseAllDocuments(r.out).map((d) => d.toJS());
+    assert.equal(docs.length, 3);
+    assert.equal(docs[0].kind, 'XPostgreSQLInstance');
+    assert.equal(docs[0].status.conditions.find((c: { type: string }) => c.type === 'Ready').message, 'Unready resources: db, user');
+    const db = docs.find((d) => d.metadata.annotations?.['crossplane.io/composition-resource-name'] === 'db');
+    assert.deepEqual(db.spec.forProvider, { engine: 'postgres', version: '16', storageGB: 8, size: '8192Mi', team: 'team-a' });
+    assert.equal(db.metadata.labels['crossplane.io/composite'], 'orders-db-abcde');
+  });
+
+  it('renders a pipeline with a TypeScript function loaded from a module, and reports its failure', () => {
+    writeFileSync(
+      join(dir, 'fn-labels.mjs'),
+      `export default { name: 'function-add-labels', run(req) {
+        const desired = structuredClone(req.desired);
+        if (!req.input?.team) return { results: [{ severity: 'SEVERITY_FATAL', message: 'input.team is required' }] };
+        for (const r of Object.values(desired.resources)) r.resource.metadata = { ...(r.resource.metadata ?? {}), labels: { team: req.input.team } };
+        return { desired, context: req.context, results: [{ severity: 'SEVERITY_WARNING', message: 'labels added' }] };
+      } };\n`,
+    );
+    writeFileSync(join(dir, 'functions.yaml'), `apiVersion: pkg.crossplane.io/v1\nkind: Function\nmetadata:\n  name: function-add-labels\n  annotations:\n    pave.dev/module: ./fn-labels.mjs\nspec:\n  package: example.org/function-add-labels:v0.1.0\n---\napiVersion: pkg.crossplane.io/v1beta1\nkind: Function\nmetadata:\n  name: function-patch-and-transform\nspec:\n  package: xpkg.upbound.io/crossplane-contrib/function-patch-and-transform:v0.7.0\n`);
+    const comp = yamlDocs(postgresComposition())[0]!;
+    const pipeline = {
+      ...comp,
+      spec: {
+        compositeTypeRef: comp.spec.compositeTypeRef,
+        mode: 'Pipeline',
+        pipeline: [
+          { step: 'pt', functionRef: { name: 'function-patch-and-transform' }, input: { apiVersion: 'pt.fn.crossplane.io/v1beta1', kind: 'Resources', patchSets: comp.spec.patchSets, resources: comp.spec.resources } },
+          { step: 'labels', functionRef: { name: 'function-add-labels' }, input: { team: 'payments' } },
+        ],
+      },
+    };
+    writeFileSync(join(dir, 'pipeline.yaml'), JSON.stringify(pipeline));
+    const r = pave(['render', join(dir, 'xr.yaml'), join(dir, 'pipeline.yaml'), join(dir, 'functions.yaml')]);
+    assert.equal(r.code, 0, r.err);
+    const docs = parseAllDocuments(r.out).map((d) => d.toJS());
+    assert.deepEqual(docs.slice(1).map((d) => d.metadata.labels.team), ['payments', 'payments']);
+    assert.match(r.err, /Warning .*pipeline step "labels": labels added/);
+
+    pipeline.spec.pipeline[1]!.input = {} as { team: string };
+    writeFileSync(join(dir, 'pipeline-bad.yaml'), JSON.stringify(pipeline));
+    const bad = pave(['render', join(dir, 'xr.yaml'), join(dir, 'pipeline-bad.yaml'), join(dir, 'functions.yaml')]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /pipeline step "labels": input.team is required/);
+  });
+
+  it('validates claims and compositions against the XRD, naming file, object and field', () => {
+    writeFileSync(join(dir, 'claims.yaml'), `apiVersion: database.example.org/v1alpha1\nkind: PostgreSQLInstance\nmetadata: {name: ok, namespace: default}\nspec: {parameters: {storageGB: 5}}\n---\napiVersion: database.example.org/v1alpha1\nkind: PostgreSQLInstance\nmetadata: {name: broken, namespace: default}\nspec: {parameters: {storageGB: "five"}}\n`);
+    const r = pave(['validate', join(dir, 'xrd.yaml'), join(dir, 'composition.yaml'), join(dir, 'claims.yaml')]);
+    assert.equal(r.code, 1);
+    assert.match(r.out, /claims\.yaml: PostgreSQLInstance default\/broken: .*spec\.parameters\.storageGB/);
+    assert.doesNotMatch(r.out, /default\/ok:/);
+    assert.match(r.out, /3 valid, 1 invalid/);
+  });
+
+  describe('trace against a running server', () => {
+    let p: Awaited<ReturnType<typeof startPlatform>>;
+    before(async () => {
+      p = await startPlatform({ modules: [controlPlaneModule(), nopProviderModule({ backend: new NopBackend() })] });
+      await p.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'crossplane-system' } });
+      for (const o of [...yamlDocs(postgresXrd), ...yamlDocs(postgresComposition())]) await p.client.apply(o, { fieldManager: 'test', force: true });
+      for (let i = 0; i < 100 && !p.registry.lookup(XR_API, 'PostgreSQLInstance'); i++) await new Promise((r) => setTimeout(r, 20));
+      await p.client.create(postgresClaim('traced', 3));
+      await p.manager.settle(300);
+    });
+    after(async () => p.close());
+
+    it('prints the claim → XR → composed tree with Synced and Ready', async () => {
+      const r = await paveAsync(['trace', 'postgresqlinstance/traced', '-n', 'default', '--data-dir', p.dataDir]);
+      assert.equal(r.code, 0, r.err);
+      const lines = r.out.trim().split('\n');
+      assert.match(lines[0]!, /^NAME\s+SYNCED\s+READY\s+STATUS/);
+      assert.match(lines[1]!, /^PostgreSQLInstance\/traced \(default\)\s+True\s+True\s+Available/);
+      assert.match(lines[2]!, /^└─ XPostgreSQLInstance\/traced-\w{5}\s+True\s+True/);
+      assert.equal(lines.filter((l) => /NopResource\/traced-\w{5}-\w{5}\s+True\s+True\s+Available/.test(l)).length, 2);
+    });
+  });
+});

@@ -1,0 +1,107 @@
+import { defaultModules } from '../../src/modules.js';
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import pg from 'pg';
+import { startPlatform } from '../support/platform.js';
+import { canConnect, dsnFromSecret, missingForGoldenPath, POSTGRES_ADMIN, requirePostgres } from './backends.js';
+import { launchBrowser, pageError, screenshot, type Browser } from './browser.js';
+
+/**
+ * The golden path in a real browser on a fresh data directory: from "I need a database" to a
+ * working connection string, without YAML. Every wait names what the user would be waiting for.
+ */
+let p: Awaited<ReturnType<typeof startPlatform>>;
+let b: Browser;
+
+before(async () => {
+  await requirePostgres();
+  // everything `pave up` starts on a fresh data directory: the local cloud and the starter platform
+  p = await startPlatform({ modules: defaultModules(), settings: { 'local-cloud': 'true', 'starter-platform': 'true', 'dns-port': '0' } });
+  const missing = await missingForGoldenPath(p.url);
+  if (missing.length) throw new Error(`the golden path needs backends this server does not serve: ${missing.join('; ')}`);
+  b = await launchBrowser();
+});
+after(async () => {
+  await b?.close();
+  await p?.close();
+});
+
+const url = (path: string) => `${p.url}${path}`;
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${(await pageError(b.page)) ? `; the page shows: ${await pageError(b.page)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+test('a developer gets a PostgreSQL database from the browser and it heals when dropped', async () => {
+  const page = b.page;
+  const name = `orders-db-${Date.now().toString(36)}`;
+  await page.goto(url('/create'));
+  const choose = page.getByRole('link', { name: /Choose .*Postgre/i }).first();
+  await waitFor('a PostgreSQL template in the catalog', async () => (await choose.count()) > 0, 20_000);
+  await choose.click();
+
+  // Fill every step: the name and the owner, leave the template's defaults for the rest.
+  for (let step = 0; step < 5; step++) {
+    await page.locator('form, [aria-labelledby=review-title]').first().waitFor();
+    if (await page.getByRole('heading', { name: 'Review' }).count()) break;
+    const nameInput = page.getByLabel(/^name/i).first();
+    if (await nameInput.count()) await nameInput.fill(name);
+    const owner = page.getByLabel(/^owner/i).first();
+    if (await owner.count()) await owner.fill('group:default/platform-team');
+    if (step === 0) await screenshot(page, 'create-form');
+    await page.getByRole('button', { name: /^(Next|Review)$/ }).click();
+    await page.waitForTimeout(300);
+    const err = await page.locator('.error-detail').first();
+    if (await err.count()) throw new Error(`the form refused the input: ${await err.innerText()}`);
+  }
+  await page.getByRole('heading', { name: 'Review' }).waitFor();
+  await page.getByRole('button', { name: 'Create' }).click();
+
+  await page.getByTestId('task-log').waitFor();
+  const log = page.getByTestId('task-log');
+  await waitFor('the task log to show the commit', async () => /commit/i.test(await log.innerText()), 60_000);
+  await waitFor('the task log to show the sync', async () => /sync/i.test(await log.innerText()), 60_000);
+  await waitFor('the task to complete', async () => (await page.getByTestId('task-status').innerText()) === 'completed', 120_000);
+  await screenshot(page, 'task-log');
+
+  const entityLink = page.getByTestId('task-links').getByRole('link', { name: new RegExp(name) }).first();
+  if (await entityLink.count()) await entityLink.click();
+  else await page.goto(url(`/catalog?q=${name}`)).then(() => page.getByRole('link', { name }).first().click());
+  await page.getByRole('tab', { name: 'Infrastructure' }).click();
+  await waitFor('the claim and its graph to be all green', async () => (await page.getByTestId('infra-summary').innerText()) === 'All resources are ready', 120_000);
+  await screenshot(page, 'entity-golden-path');
+
+  const keys = await page.locator('[data-testid^=secret-]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.slice('secret-'.length)));
+  const data: Record<string, string> = {};
+  for (const k of keys) {
+    await page.getByRole('button', { name: `Reveal ${k}` }).click();
+    data[k] = await page.getByTestId(`secret-${k}`).innerText();
+  }
+  const dsn = dsnFromSecret(data, name);
+  await canConnect(dsn);
+
+  // Out of band: the database disappears; the page must show it recreated, with no reload.
+  const database = new URL(dsn).pathname.slice(1) || name;
+  const created = page.getByTestId('external-created').first();
+  const before = await created.getAttribute('title');
+  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${database.replace(/"/g, '""')}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+  await waitFor('the page to show the database recreated', async () => (await created.getAttribute('title')) !== before && (await page.getByTestId('infra-summary').innerText()) === 'All resources are ready', 120_000);
+  await canConnect(dsn);
+
+  await page.goto(url('/applications'));
+  await page.getByTestId('applications-table').waitFor();
+  await page.getByTestId('applications-table').getByRole('link').first().click();
+  await page.getByRole('heading', { name: 'History' }).waitFor();
+  await screenshot(page, 'application');
+  assert.match(await page.locator('main').innerText(), /Sync/);
+});
