@@ -151,7 +151,9 @@ export class ManagedReconciler {
       mr = await this.annotate(ctx.client, mr, { [CREATE_PENDING]: stamp() });
       let created;
       try {
-        created = await ext.create(mr);
+        // initProvider fields apply at creation only, under whatever forProvider sets
+        const init = mr.spec.initProvider;
+        created = await ext.create(init ? { ...mr, spec: { ...mr.spec, forProvider: { ...init, ...mr.spec.forProvider } } } : mr);
       } catch (e) {
         mr = await this.annotate(ctx.client, mr, { [CREATE_FAILED]: stamp() }).catch(() => mr);
         return this.fail(ctx, mr, 'CannotCreateExternalResource', `cannot create external resource: ${(e as Error).message}`, ready('False', Reason.Creating));
@@ -357,7 +359,9 @@ export class ManagedReconciler {
           batch.forEach((mr, j) => {
             const r = results[j];
             this.lastPolled.set(mr.metadata.name!, nowMs);
-            if (!r || !r.resourceExists || !r.resourceUpToDate || r.ready === false) this.queueKey!(mr.metadata.name!);
+            const policies = mr.spec.managementPolicies ?? ['*'];
+            const canUpdate = policies.includes('*') || policies.includes('Update');
+            if (!r || !r.resourceExists || (!r.resourceUpToDate && canUpdate) || r.ready === false) this.queueKey!(mr.metadata.name!);
           });
         }
       }
