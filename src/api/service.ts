@@ -8,6 +8,7 @@ import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, t
 import type { Store, StoreEvent } from './store/store.js';
 import { joinApiVersion, type ObjectKey, type Resource, type ResourceList, type WatchEvent } from './types.js';
 import { metadataProblems } from './validation.js';
+import { jsonEqual } from './equality.js';
 
 /** Where a request points: a type at a version, a namespace ('' for cluster scope), maybe a name. */
 export interface Target {
@@ -279,7 +280,7 @@ export class ResourceService {
       this.afterDelete(t, deleted);
       return this.present(t, deleted);
     }
-    const stored = await this.store.update(key, next, expected);
+    const stored = await this.store.update(key, next, expected, existing);
     if (t.type.group === CRD_GROUP) this.registry.register(typeFromCrd(stored));
     return this.present(t, stored);
   }
@@ -497,32 +498,12 @@ function sameList(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-function withoutVolatile(o: Resource, dropStatus: boolean): string {
-  const { metadata, status, ...rest } = o;
-  return stableStringify(dropStatus ? rest : { ...rest, status });
-}
-
+/** True when anything but metadata (and status, when it is a subresource) differs: a spec change. */
 function specChanged(a: Resource, b: Resource, statusSub: boolean): boolean {
-  return withoutVolatile(a, statusSub) !== withoutVolatile(b, statusSub);
+  return !jsonEqual(a, b, (path) => path.length === 1 && (path[0] === 'metadata' || (statusSub && path[0] === 'status')));
 }
 
+/** True when a write would store nothing new: resourceVersion and managedFields times aside. */
 function sameObject(a: Resource, b: Resource): boolean {
-  const strip = (o: Resource) => {
-    const { managedFields, resourceVersion, ...meta } = o.metadata;
-    return stableStringify({ ...o, metadata: { ...meta, managedFields: managedFields?.map(({ time, ...m }) => m) } });
-  };
-  return strip(a) === strip(b);
-}
-
-function stableStringify(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
-  if (v && typeof v === 'object') {
-    // keys holding undefined are absent, as in JSON: a cluster-scoped object's `namespace: undefined` is no change
-    return `{${Object.keys(v as object)
-      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableStringify((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
+  return jsonEqual(a, b, (path) => (path.length === 2 && path[0] === 'metadata' && path[1] === 'resourceVersion') || (path.length === 4 && path[1] === 'managedFields' && path[3] === 'time'));
 }

@@ -24,6 +24,7 @@ interface PendingWrite {
   key: ObjectKey;
   obj?: Resource;
   expected?: number;
+  previous?: Resource;
   resolve: (o: Resource) => void;
   reject: (e: unknown) => void;
 }
@@ -173,8 +174,8 @@ export class SqliteStore implements Store {
     return this.enqueue({ kind: 'create', key, obj });
   }
 
-  update(key: ObjectKey, obj: Resource, expectedRevision?: number): Promise<Resource> {
-    return this.enqueue({ kind: 'update', key, obj, expected: expectedRevision });
+  update(key: ObjectKey, obj: Resource, expectedRevision?: number, previous?: Resource): Promise<Resource> {
+    return this.enqueue({ kind: 'update', key, obj, expected: expectedRevision, previous });
   }
 
   delete(key: ObjectKey, expectedRevision?: number): Promise<Resource> {
@@ -249,12 +250,12 @@ export class SqliteStore implements Store {
     if (op.expected !== undefined && row.rv !== op.expected) {
       throw ApiError.conflict(key.resource, key.name, 'the object has been modified; please apply your changes to the latest version and try again', key.group);
     }
-    const previous = this.decode(row.data);
+    const previous = op.previous && op.expected === row.rv ? op.previous : this.decode(row.data);
     if (op.kind === 'update') {
       const obj = op.obj!;
       obj.metadata.resourceVersion = String(rev);
       this.stmts.update.run(obj.metadata.uid ?? '', rev, labelsJson(obj), this.encode(key, obj), key.group, key.resource, key.namespace, key.name);
-      this.indexOwners(key, obj, true);
+      if (!sameOwners(previous, obj)) this.indexOwners(key, obj, true);
       return { type: 'MODIFIED', ...base, object: obj, previous };
     }
     this.stmts.del.run(key.group, key.resource, key.namespace, key.name);
@@ -289,6 +290,12 @@ export class SqliteStore implements Store {
     if (replace) this.stmts.clearOwners.run(key.group, key.resource, key.namespace, key.name);
     for (const o of obj.metadata.ownerReferences ?? []) this.stmts.addOwner.run(o.uid, key.group, key.resource, key.namespace, key.name);
   }
+}
+
+function sameOwners(a: Resource, b: Resource): boolean {
+  const x = a.metadata.ownerReferences ?? [];
+  const y = b.metadata.ownerReferences ?? [];
+  return x.length === y.length && x.every((r, i) => r.uid === y[i]!.uid);
 }
 
 function labelsJson(obj: Resource): string | null {

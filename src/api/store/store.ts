@@ -58,7 +58,11 @@ export interface Store {
   list(group: string, resource: string, opts?: StoreListOptions): Promise<StoreListResult>;
   count(group: string, resource: string, namespace?: string): Promise<number>;
   create(key: ObjectKey, obj: Resource): Promise<Resource>;
-  update(key: ObjectKey, obj: Resource, expectedRevision?: number): Promise<Resource>;
+  /**
+   * `previous`, when given, must be the stored object at `expectedRevision` (the caller just read
+   * it); the store then need not decode it again for the MODIFIED event.
+   */
+  update(key: ObjectKey, obj: Resource, expectedRevision?: number, previous?: Resource): Promise<Resource>;
   delete(key: ObjectKey, expectedRevision?: number): Promise<Resource>;
   /** Keys of the objects that list `ownerUid` in their ownerReferences. */
   dependents(ownerUid: string): Promise<ObjectKey[]>;
