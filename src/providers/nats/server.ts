@@ -1,4 +1,4 @@
-import { connect, type JetStreamManager, type NatsConnection } from 'nats';
+import type { JetStreamManager, NatsConnection } from 'nats';
 import type { Resource } from '../../api/types.js';
 import type { ProviderContext } from '../../controlplane/provider.js';
 
@@ -33,6 +33,8 @@ export class NatsServer {
     if (!this.conn) {
       const u = new URL(this.url);
       const c = (async () => {
+        // loaded on first use: `pave up` should not pay for clients of servers it may never talk to
+        const { connect } = await import('nats');
         const nc = await connect({
           servers: `${u.hostname}:${u.port || 4222}`,
           user: u.username ? decodeURIComponent(u.username) : undefined,

@@ -1,4 +1,4 @@
-import amqp from 'amqplib';
+import type amqp from 'amqplib';
 import type { Resource } from '../../api/types.js';
 import type { ProviderContext } from '../../controlplane/provider.js';
 
@@ -43,7 +43,8 @@ export class RabbitServer {
 
   private connect(): Promise<ChannelModel> {
     if (!this.connection) {
-      const c = amqp.connect(this.url, { timeout: 3000 });
+      // amqplib is loaded on first use, like every backend client
+      const c = import('amqplib').then((m) => (m.default ?? m).connect(this.url, { timeout: 3000 }));
       this.connection = c;
       c.then(
         (conn) => {

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Resource } from '../../api/types.js';
 import type { ProviderContext } from '../../controlplane/provider.js';
 
@@ -10,7 +10,7 @@ export class RedisServer {
   readonly label: string;
   readonly host: string;
   readonly port: number;
-  private readonly redis: Redis;
+  private redis?: Promise<Redis>;
   /** Commands sent so far: tests and benchmarks read it to show what a poll costs. */
   commands = 0;
 
@@ -19,23 +19,32 @@ export class RedisServer {
     this.host = u.hostname || '127.0.0.1';
     this.port = Number(u.port || 6379);
     this.label = `Redis ${this.host}:${this.port}`;
-    this.redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000, retryStrategy: (n) => Math.min(n * 200, 2000) });
-    // Reconnection is ioredis' job; an 'error' event without a listener would crash the process.
-    this.redis.on('error', () => undefined);
+  }
+
+  /** The ioredis client, created (and the package loaded) on first use. */
+  private client(): Promise<Redis> {
+    this.redis ??= import('ioredis').then(({ Redis }) => {
+      const r = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000, retryStrategy: (n) => Math.min(n * 200, 2000) });
+      // Reconnection is ioredis' job; an 'error' event without a listener would crash the process.
+      r.on('error', () => undefined);
+      return r;
+    });
+    return this.redis;
   }
 
   async call(command: string, ...args: (string | number)[]): Promise<unknown> {
     this.commands++;
     try {
-      if (this.redis.status === 'wait') await this.redis.connect();
-      return await this.redis.call(command, ...args);
+      const redis = await this.client();
+      if (redis.status === 'wait') await redis.connect();
+      return await redis.call(command, ...args);
     } catch (err) {
       throw new Error(`${this.label}: ${(err as Error).message}`, { cause: err });
     }
   }
 
   async close(): Promise<void> {
-    this.redis.disconnect();
+    (await this.redis)?.disconnect();
   }
 }
 
