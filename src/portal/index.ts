@@ -10,6 +10,7 @@ import { LocationReader } from './catalog/location-reader.js';
 import { LocationService } from './catalog/location-service.js';
 import { registerCatalogRoutes } from './catalog/routes.js';
 import { builtinActions, type TemplateAction } from './scaffolder/actions.js';
+import { deliveryActions } from './scaffolder/delivery-actions.js';
 import { publishActions } from './scaffolder/publish.js';
 import { registerScaffolderRoutes } from './scaffolder/routes.js';
 import { TaskRunner } from './scaffolder/task-runner.js';
@@ -40,7 +41,7 @@ export class Portal {
     this.processor = new LocationProcessor(p.client, p.manager.informers, this.reader, this.index, log, { orphanStrategy });
     this.locations = new LocationService(p.client, this.index, this.reader, this.processor, () => this.locationController?.queue);
     const templater = new Templater();
-    this.actions = [...builtinActions({ files: new TemplateFiles(self), templater, locations: this.locations }), ...publishActions({ client: p.client, ...self })];
+    this.actions = [...builtinActions({ files: new TemplateFiles(self), templater, locations: this.locations }), ...publishActions({ client: p.client, ...self }), ...deliveryActions({ client: p.client })];
     this.techdocs = new TechDocs(this.index, p.client, self);
     this.tasks = new TaskService(p.client, this.index, new TaskRunner(new Map(this.actions.map((a) => [a.id, a])), templater), p.dataDir, log);
   }

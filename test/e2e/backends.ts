@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { Client } from '../../src/api/client.js';
 
 /**
  * What the golden path needs besides the web UI, each checked through the API a user would
@@ -20,21 +21,6 @@ export async function missingForGoldenPath(baseUrl: string): Promise<string[]> {
   return missing;
 }
 
-export const POSTGRES_ADMIN = process.env.PAVE_TEST_POSTGRES ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-
-/** Fails with a message naming PostgreSQL when it is not running where the tests expect it. */
-export async function requirePostgres(): Promise<void> {
-  const c = new pg.Client({ connectionString: POSTGRES_ADMIN, connectionTimeoutMillis: 3000 });
-  try {
-    await c.connect();
-    await c.query('select 1');
-  } catch (e) {
-    throw new Error(`PostgreSQL is not reachable at ${POSTGRES_ADMIN.replace(/\/\/[^@]*@/, '//')}: ${(e as Error).message}`);
-  } finally {
-    await c.end().catch(() => {});
-  }
-}
-
 /** A connection string from a connection secret: its own DSN/URI if it has one, else built from provider-sql's keys. */
 export function dsnFromSecret(data: Record<string, string>, database?: string): string {
   const direct = data.dsn ?? data.uri ?? data.url ?? data.DATABASE_URL ?? data.connectionString;
@@ -53,4 +39,18 @@ export async function canConnect(dsn: string): Promise<void> {
   } finally {
     await c.end().catch(() => {});
   }
+}
+
+/**
+ * The superuser URL of the PostgreSQL server a provider-sql ProviderConfig points at, read the
+ * way a user would: the ProviderConfig names a Secret holding endpoint, port, username and
+ * password. With the local cloud that is the embedded server `pave up` started.
+ */
+export async function postgresAdminUrl(client: Client, providerConfig = 'local'): Promise<string> {
+  const cfg = await client.get({ apiVersion: 'postgresql.sql.crossplane.io/v1alpha1', kind: 'ProviderConfig', name: providerConfig });
+  const ref = cfg.spec?.credentials?.connectionSecretRef;
+  if (!ref?.name) throw new Error(`ProviderConfig ${providerConfig} names no connection secret (spec.credentials.connectionSecretRef)`);
+  const secret = await client.get({ apiVersion: 'v1', kind: 'Secret', namespace: ref.namespace ?? 'crossplane-system', name: ref.name });
+  const d = (k: string) => Buffer.from(secret.data?.[k] ?? '', 'base64').toString('utf8');
+  return `postgresql://${encodeURIComponent(d('username') || 'postgres')}:${encodeURIComponent(d('password'))}@${d('endpoint') || '127.0.0.1'}:${d('port') || '5432'}/${encodeURIComponent(cfg.spec?.defaultDatabase ?? 'postgres')}`;
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { startPlatform } from '../support/platform.js';
-import { canConnect, dsnFromSecret, missingForGoldenPath, POSTGRES_ADMIN, requirePostgres } from './backends.js';
+import { canConnect, dsnFromSecret, missingForGoldenPath, postgresAdminUrl } from './backends.js';
 import { launchBrowser, pageError, screenshot, type Browser } from './browser.js';
 
 /**
@@ -14,7 +14,6 @@ let p: Awaited<ReturnType<typeof startPlatform>>;
 let b: Browser;
 
 before(async () => {
-  await requirePostgres();
   // everything `pave up` starts on a fresh data directory: the local cloud and the starter platform
   p = await startPlatform({ modules: defaultModules(), settings: { 'local-cloud': 'true', 'starter-platform': 'true', 'dns-port': '0' } });
   const missing = await missingForGoldenPath(p.url);
@@ -46,7 +45,8 @@ test('a developer gets a PostgreSQL database from the browser and it heals when 
 
   // Fill every step: the name and the owner, leave the template's defaults for the rest.
   for (let step = 0; step < 5; step++) {
-    await page.locator('form, [aria-labelledby=review-title]').first().waitFor();
+    // the template's own form (the header has a form of its own: the user switcher)
+    await page.locator('.form-card form, [aria-labelledby=review-title]').first().waitFor();
     if (await page.getByRole('heading', { name: 'Review' }).count()) break;
     const nameInput = page.getByLabel(/^name/i).first();
     if (await nameInput.count()) await nameInput.fill(name);
@@ -86,9 +86,11 @@ test('a developer gets a PostgreSQL database from the browser and it heals when 
 
   // Out of band: the database disappears; the page must show it recreated, with no reload.
   const database = new URL(dsn).pathname.slice(1) || name;
-  const created = page.getByTestId('external-created').first();
+  // the Database's node: its creation time is what changes when the control plane recreates it
+  const created = page.getByTestId(/^node-Database-/).getByTestId('external-created');
   const before = await created.getAttribute('title');
-  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN });
+  // where the database lives: the server the `local` ProviderConfig points at (the embedded one)
+  const admin = new pg.Client({ connectionString: await postgresAdminUrl(p.client) });
   await admin.connect();
   try {
     await admin.query(`DROP DATABASE IF EXISTS "${database.replace(/"/g, '""')}" WITH (FORCE)`);

@@ -34,8 +34,8 @@ async function git(args: string[], opts: { cwd?: string; token?: string } = {}):
     return stdout.trim();
   } catch (e) {
     const err = e as Error & { stderr?: string };
-    const why = (err.stderr ?? err.message).replace(opts.token ?? '\u0000', '***').trim().split('\n').slice(-3).join(' ');
-    throw new Error(`git ${args[0]} failed: ${why}`);
+    const stderr = (err.stderr ?? err.message).replace(opts.token ?? '\u0000', '***').trim();
+    throw Object.assign(new Error(`git ${args[0]} failed: ${stderr.split('\n').slice(-3).join(' ')}`), { stderr });
   }
 }
 
@@ -64,7 +64,45 @@ function ownerRepo(repoUrl: string): { owner: string; repo: string } {
   return { owner, repo: r.repo };
 }
 
-/** publish:pave pushes the workspace as a new repository; publish:pave:change-request opens a review instead. */
+/**
+ * A push refused because the branch moved on: behind the new tip, or beaten to the ref update by
+ * a push that landed at the same moment (git's compare-and-swap on the ref).
+ */
+function rejectedAsStale(message: string): boolean {
+  return /\[rejected\]|non-fast-forward|fetch first|stale info|cannot lock ref|failed to update ref/.test(message);
+}
+
+/**
+ * One commit of the workspace onto a branch of an existing repository, fetched shallowly (only
+ * the branch tip is needed to add files). Returns the new commit, or the tip when the files
+ * were already there. Throws the push error as it is, so the caller can tell a lost race.
+ */
+async function commitOnto(deps: PublishDeps, ctx: ActionContext, url: string, branch: string, source: string, dir: string): Promise<{ sha: string; changed: boolean }> {
+  await rm(dir, { recursive: true, force: true });
+  await git(['init', '-q', '-b', branch, dir]);
+  let exists = true;
+  try {
+    await git(['fetch', '-q', '--depth', '1', url, `refs/heads/${branch}`], { cwd: dir, token: deps.token });
+  } catch (e) {
+    // a new repository has no branch yet: the first commit creates it
+    if (!/couldn't find remote ref/i.test((e as Error).message)) throw e;
+    exists = false;
+  }
+  if (exists) await git(['reset', '-q', '--hard', 'FETCH_HEAD'], { cwd: dir });
+  const into = await safePath(dir, ctx.input.targetPath, 'targetPath');
+  await cp(source, into, { recursive: true, force: true, verbatimSymlinks: true });
+  await git(['add', '-A'], { cwd: dir });
+  if (exists && !(await git(['status', '--porcelain'], { cwd: dir }))) return { sha: await git(['rev-parse', 'HEAD'], { cwd: dir }), changed: false };
+  await git(['commit', '-q', '-m', ctx.input.gitCommitMessage ?? 'Update from the scaffolder', '-m', `Pave-Trace-Id: ${ctx.traceId}`], { cwd: dir });
+  const sha = await git(['rev-parse', 'HEAD'], { cwd: dir });
+  await git(['push', '-q', url, `HEAD:refs/heads/${branch}`], { cwd: dir, token: deps.token });
+  return { sha, changed: true };
+}
+
+/**
+ * publish:pave pushes the workspace as a new repository; publish:pave:commit commits it
+ * straight onto a branch of an existing one; publish:pave:change-request opens a review instead.
+ */
 export function publishActions(deps: PublishDeps): TemplateAction[] {
   const str = { type: 'string' };
   const publish: TemplateAction = {
@@ -134,5 +172,38 @@ export function publishActions(deps: PublishDeps): TemplateAction[] {
       }
     },
   };
-  return [publish, changeRequest];
+  const commit: TemplateAction = {
+    id: 'publish:pave:commit',
+    description: 'Commits the workspace straight onto a branch of a repository on the built-in Git host (creating the repository if needed) and pushes it.',
+    schema: {
+      input: { type: 'object', required: ['repoUrl'], properties: { repoUrl: str, branch: str, sourcePath: str, targetPath: str, gitCommitMessage: str } },
+      output: { type: 'object', properties: { remoteUrl: str, commitHash: str, repoContentsUrl: str } },
+    },
+    async handler(ctx) {
+      const { owner, repo } = ownerRepo(ctx.input.repoUrl);
+      const source = await safePath(ctx.workspacePath, ctx.input.sourcePath, 'sourcePath');
+      const obj = await ensureRepository(deps, ctx, owner, repo);
+      const branch: string = ctx.input.branch ?? obj.status.defaultBranch ?? 'main';
+      const dir = await mkdtemp(join(tmpdir(), 'pave-commit-'));
+      try {
+        // another task may push between our fetch and our push: start again from the new tip
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const { sha, changed } = await commitOnto(deps, ctx, obj.status.url, branch, source, dir);
+            ctx.log(changed ? `Committed ${sha.slice(0, 7)} to ${owner}/${repo} (${branch})` : `${owner}/${repo} (${branch}) already has these files at commit ${sha.slice(0, 7)}; nothing to commit`);
+            ctx.output('remoteUrl', obj.status.url);
+            ctx.output('commitHash', sha);
+            ctx.output('repoContentsUrl', `${deps.selfUrl()}/api/git/repos/${owner}/${repo}/raw/${branch}`);
+            return;
+          } catch (e) {
+            if (attempt >= 10 || ctx.signal.aborted || !rejectedAsStale((e as { stderr?: string }).stderr ?? (e as Error).message)) throw e;
+            ctx.log(`${owner}/${repo} (${branch}) moved on while committing; retrying on the new tip`);
+          }
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
+  return [publish, commit, changeRequest];
 }

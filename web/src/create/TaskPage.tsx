@@ -95,7 +95,8 @@ export function TaskPage({ id }: { id: string }) {
           {output?.text?.map((t, i) => (
             <div key={i}>
               <h3>{t.title}</h3>
-              <p>{t.content}</p>
+              {/* multi-line output (a manifest, a command) keeps its lines */}
+              {t.content?.includes('\n') ? <pre className="code">{t.content}</pre> : <p>{t.content}</p>}
             </div>
           ))}
         </div>

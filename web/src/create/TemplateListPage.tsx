@@ -4,6 +4,9 @@ import { Link } from '../app/router';
 import { useAsync } from '../components/hooks';
 import { EmptyState, ErrorState, Loading } from '../components/states';
 
+/** Templates Pave generates from an XRD's schema carry the XRD's name. */
+const generated = (e: Entity) => Boolean(e.metadata.annotations?.['pave.dev/xrd']);
+
 /** Software Templates from the catalog, searchable and grouped by their spec.type. */
 export function TemplateListPage() {
   const templates = useAsync(() => queryEntities({ filter: { kind: 'template' }, limit: 500, orderField: 'metadata.title,asc' }), []);
@@ -33,7 +36,8 @@ export function TemplateListPage() {
         <EmptyState title={templates.data.items.length ? 'No template matches the search' : 'No templates in the catalog yet'}>{templates.data.items.length ? null : 'Templates (kind: Template) appear here when they are registered in the catalog.'}</EmptyState>
       ) : (
         [...groups.entries()]
-          .sort(([a], [b]) => a.localeCompare(b))
+          // templates a platform team wrote come before those generated from XRDs: they are the curated path
+          .sort(([a, ai], [b, bi]) => Number(ai.every(generated)) - Number(bi.every(generated)) || a.localeCompare(b))
           .map(([type, items]) => (
             <section key={type} aria-labelledby={`group-${type}`}>
               <h2 id={`group-${type}`} className="group-title">
