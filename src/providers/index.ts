@@ -1,6 +1,6 @@
 /**
  * Pave's providers and the services they need, as one platform module: provider-sql
- * (PostgreSQL), Redis, RabbitMQ, NATS and DNS records; the built-in DNS server; and, when
+ * (PostgreSQL, MySQL/MariaDB), Redis, RabbitMQ, NATS and DNS records; the built-in DNS server; and, when
  * `pave up` asks for it, the local cloud (embedded PostgreSQL plus `local` ProviderConfigs for
  * the servers given on the command line) and the starter platform.
  *

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Resource } from '../../../api/types.js';
 import type { ProviderContext } from '../../../controlplane/provider.js';
+import { BackendBreaker } from '../backend-breaker.js';
 
 /** Where a ProviderConfig points: the keys of a provider-sql PostgreSQL connection secret. */
 export interface PostgresCredentials {
@@ -14,7 +15,9 @@ export interface PostgresCredentials {
 
 /**
  * One PostgreSQL server as the provider sees it: a small connection pool, and queries whose
- * errors name the server, so a Synced=False condition says which backend failed.
+ * errors name the server, so a Synced=False condition says which backend failed. While the
+ * server is unreachable, queries fail fast (see BackendBreaker) instead of each opening a
+ * connection that is refused.
  */
 export class PostgresServer {
   readonly label: string;
@@ -23,6 +26,7 @@ export class PostgresServer {
   canReadPasswords: boolean | null = null;
   /** Statements sent so far: benchmarks and tests read it to show what a poll costs the server. */
   queries = 0;
+  readonly breaker = new BackendBreaker();
 
   constructor(readonly credentials: PostgresCredentials) {
     this.label = `PostgreSQL ${credentials.endpoint}:${credentials.port}`;
@@ -43,12 +47,14 @@ export class PostgresServer {
   }
 
   async query<R extends pg.QueryResultRow = any>(sql: string, params: unknown[] = []): Promise<R[]> {
-    this.queries++;
-    try {
-      return (await this.pool.query<R>(sql, params)).rows;
-    } catch (err) {
-      throw new Error(`${this.label}: ${describeError(err)}`, { cause: err });
-    }
+    return this.breaker.run(async () => {
+      this.queries++;
+      try {
+        return (await this.pool.query<R>(sql, params)).rows;
+      } catch (err) {
+        throw new Error(`${this.label}: ${describeError(err)}`, { cause: err });
+      }
+    }, isConnectionError);
   }
 
   /**
@@ -76,6 +82,18 @@ export class PostgresServer {
   }
 }
 
+/**
+ * Errors that say the server cannot be reached (or is going away), as opposed to a failed
+ * statement: socket errors, 57P01-57P03 (shutdown, crash, not accepting connections yet) and
+ * the pool's own connection timeouts, which carry no code.
+ */
+function isConnectionError(err: unknown): boolean {
+  const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
+  const code = cause?.code ?? '';
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03'].includes(code)) return true;
+  return !code && /Connection terminated|timeout exceeded when trying to connect/i.test(cause?.message ?? '');
+}
+
 function describeError(err: unknown): string {
   const e = err as { message?: string; code?: string; errors?: { message: string }[] };
   if (e?.errors?.length) return e.errors.map((x) => x.message).join('; ');
@@ -97,6 +115,11 @@ export class PostgresServers {
       this.servers.set(key, s);
     }
     return s;
+  }
+
+  /** The servers connected so far. */
+  list(): PostgresServer[] {
+    return [...this.servers.values()];
   }
 
   /** Statements sent to every server so far. */
