@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { createLogger } from '../src/api/log.js';
+import type { Client } from '../src/api/client.js';
 import type { Resource } from '../src/api/types.js';
+import { controlPlaneOf } from '../src/controlplane/control-plane.js';
 import { controlPlaneModule } from '../src/controlplane/index.js';
 import { NopBackend, nopProviderModule, NOP_API } from '../src/providers/nop/index.js';
 import { Platform } from '../src/platform.js';
@@ -85,6 +87,33 @@ function p99(values: number[]): number {
   return s[Math.min(s.length - 1, Math.floor(s.length * 0.99))] ?? 0;
 }
 
+/** Counts the client's calls by method until stopped (controllers share the platform's client). */
+function countCalls(client: Client): { stop(): Map<string, number> } {
+  const counts = new Map<string, number>();
+  const target = client as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const methods = ['get', 'list', 'create', 'update', 'updateStatus', 'patch', 'delete'];
+  const originals = methods.map((m) => target[m]!);
+  methods.forEach((m, i) => {
+    target[m] = function (this: unknown, ...a: unknown[]) {
+      const key = m === 'patch' && a[1] === 'apply' ? 'apply' : m;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      const result = originals[i]!.apply(this, a) as Promise<unknown>;
+      // failed calls are counted apart: conflicts are work thrown away
+      result.catch((e: { code?: number }) => {
+        const k = `${key}:${(a[0] as Resource | undefined)?.kind}:${e?.code}`;
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+      });
+      return result;
+    };
+  });
+  return {
+    stop() {
+      methods.forEach((m, i) => (target[m] = originals[i]!));
+      return counts;
+    },
+  };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function run(args: string[]): Promise<Record<string, number | string>> {
@@ -108,6 +137,16 @@ export async function run(args: string[]): Promise<Record<string, number | strin
       if (readyAt.has(o.metadata.name!)) return;
       if ((o.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True')) readyAt.set(o.metadata.name!, Date.now());
     });
+    // writes by resource type and reconciles by controller during the burst: what each claim costs
+    const writes = new Map<string, number>();
+    const stopCounting = p.store.watch({}, (e) => writes.set(e.resource, (writes.get(e.resource) ?? 0) + 1));
+    const reconcilesBefore = new Map(p.manager.list().map((c) => [c.spec.name, c.reconciles]));
+    const cp = controlPlaneOf(p);
+    const reconcilers = [...cp.claims.values(), ...cp.composites.values(), ...[...cp.managed.values()].map((m) => m.reconciler)];
+    const skippedBefore = reconcilers.reduce((n, r) => n + r.skipped, 0);
+    const calls = countCalls(p.client);
+    const revisionBefore = p.store.revision();
+    const cpuBefore = process.cpuUsage();
     const start = Date.now();
     const concurrency = 200;
     let next = 0;
@@ -125,10 +164,19 @@ export async function run(args: string[]): Promise<Record<string, number | strin
     while (readyAt.size < claims && Date.now() < deadline) await sleep(50);
     const allReadyMs = Date.now() - start;
     watch.stop();
+    await p.manager.settle(500, 120_000);
+    stopCounting();
+    const cpu = process.cpuUsage(cpuBefore);
+    const apiCalls = calls.stop();
+    const burstWrites = p.store.revision() - revisionBefore;
+    const reconciles = p.manager
+      .list()
+      .map((c) => [c.spec.name.split('/')[0]!, (c.reconciles - (reconcilesBefore.get(c.spec.name) ?? 0)) / claims] as const)
+      .filter(([, n]) => n > 0);
+    const skipped = reconcilers.reduce((n, r) => n + r.skipped, 0) - skippedBefore;
     const latencies = [...readyAt].map(([n, t]) => t - created.get(n)!);
 
     // drift: change external state out of band, time until the control plane puts it back
-    await p.manager.settle(500, 120_000);
     const mrs = (await p.client.list(NOP_API, 'NopResource', { limit: driftCount })).items.slice(0, driftCount);
     const want = new Map(mrs.map((m) => [m.metadata.annotations!['crossplane.io/external-name']!, JSON.stringify(m.spec.forProvider)]));
     const driftStart = Date.now();
@@ -159,6 +207,14 @@ export async function run(args: string[]): Promise<Record<string, number | strin
       all_ready_ms: allReadyMs,
       p50_claim_ready_ms: [...latencies].sort((a, b) => a - b)[Math.floor(latencies.length / 2)] ?? 0,
       p99_claim_ready_ms: p99(latencies),
+      // CPU time of the whole process per claim until all are ready and quiet: steadier than wall time on a busy machine
+      cpu_ms_per_claim: Math.round(((cpu.user + cpu.system) / 1000 / claims) * 100) / 100,
+      writes_per_claim: Math.round((burstWrites / claims) * 10) / 10,
+      api_calls_per_claim: [...apiCalls].sort((a, b) => b[1] - a[1]).map(([m, n]) => `${m}=${Math.round((n / claims) * 10) / 10}`).join(' '),
+      writes_by_type: [...writes].sort((a, b) => b[1] - a[1]).map(([t, n]) => `${t}=${Math.round((n / claims) * 10) / 10}`).join(' '),
+      reconciles_per_claim: reconciles.map(([c, n]) => `${c}=${Math.round(n * 10) / 10}`).join(' '),
+      // of those, the ones that found nothing changed since their last complete run and stopped early
+      reconciles_skipped_per_claim: Math.round((skipped / claims) * 10) / 10,
       managed_resources: backend.size(),
       duplicate_creates: backend.duplicates().length,
       rss_mb: Math.round(rssPeak / 1024 / 1024),

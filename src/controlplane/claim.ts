@@ -1,12 +1,18 @@
 import { randomBytes } from 'node:crypto';
+import { jsonEqual } from '../api/equality.js';
 import { isNotFound } from '../api/errors.js';
 import type { Condition, Resource } from '../api/types.js';
 import type { ControllerContext, ControllerSpec, GVK, ReconcileResult } from '../runtime/controller.js';
 import { getCondition, ready, Reason, setConditions, synced } from './conditions.js';
 import { retryConflicts } from './conflicts.js';
 import { LABEL_CLAIM_NAME, LABEL_CLAIM_NAMESPACE } from './composition/composer.js';
+import { connectionDigest } from './composition/connection.js';
+import { revisionIndex } from './revisions.js';
+import { selectRevision } from './selection.js';
+import type { Xrd } from './xrd-crds.js';
 
 export const CLAIM_FINALIZER = 'finalizer.apiextensions.crossplane.io';
+const CROSSPLANE_API = 'apiextensions.crossplane.io/v1';
 /** Where composites of claims keep their connection secrets before they are copied to the claim. */
 export const SYSTEM_NAMESPACE = 'pave-system';
 const CLAIM_ONLY = ['resourceRef', 'writeConnectionSecretToRef', 'compositeDeletePolicy'];
@@ -19,8 +25,23 @@ const XR_OWNED = [...XR_CHOICES, 'resourceRefs', 'compositionUpdatePolicy', 'env
  * spec.claimRef and the crossplane.io/claim-name/-namespace labels, the claim's spec flows to
  * the XR, and the XR's status, readiness and connection secret flow back. Deleting the claim
  * deletes the XR with spec.compositeDeletePolicy (Background unless set).
+ *
+ * The binding write also records the composition and revision the new XR will select (the
+ * same pure selection the XR uses), so the claim's spec is written once, not again when the
+ * XR reports its choice.
  */
 export class ClaimReconciler {
+  /**
+   * Per claim, the claim and XR versions its last complete reconcile ended with. A reconcile
+   * that finds both unchanged was woken by its own writes and has nothing to do. Memory only:
+   * after a restart every claim is reconciled in full once.
+   */
+  private settled = new Map<string, string>();
+  /** Per claim, the secret content last copied to it: the copy is not read back while the source still matches. */
+  private copied = new Map<string, string>();
+  /** Reconciles that found nothing changed since the last complete one, for benchmarks. */
+  skipped = 0;
+
   constructor(
     readonly gvk: GVK,
     private readonly xrGvk: GVK,
@@ -31,7 +52,7 @@ export class ClaimReconciler {
     return {
       name: `claim/${this.gvk.kind.toLowerCase()}`,
       for: this.gvk,
-      workers: 16,
+      workers: 64,
       // its own status writes are not inputs: only spec, metadata and the XR are
       generationChangedOnly: true,
       watches: [
@@ -49,7 +70,18 @@ export class ClaimReconciler {
 
   async reconcile(key: string, ctx: ControllerContext): Promise<ReconcileResult | void> {
     const cached = ctx.informers.get(this.gvk.apiVersion, this.gvk.kind).get(key);
-    if (!cached) return;
+    if (!cached) {
+      this.settled.delete(key);
+      this.copied.delete(key);
+      return;
+    }
+    const xrCached = cached.spec?.resourceRef?.name ? ctx.informers.get(this.xrGvk.apiVersion, this.xrGvk.kind).get(cached.spec.resourceRef.name) : undefined;
+    if (this.settled.get(key) === versions(cached, xrCached)) {
+      this.skipped++;
+      return;
+    }
+    // whatever happens next, a retry must run in full
+    this.settled.delete(key);
     let claim = structuredClone(cached);
     const meta = claim.metadata;
 
@@ -57,10 +89,14 @@ export class ClaimReconciler {
     // the finalizer and the XR's name are persisted before the XR exists, so a crash cannot make two
     if (!meta.finalizers?.includes(CLAIM_FINALIZER) || !claim.spec.resourceRef?.name) {
       const resourceRef = claim.spec.resourceRef?.name ? claim.spec.resourceRef : { apiVersion: this.xrGvk.apiVersion, kind: this.xrGvk.kind, name: `${meta.name}-${randomBytes(3).toString('hex').slice(0, 5)}` };
-      claim = await ctx.client.update({ ...claim, metadata: { ...meta, finalizers: [...new Set([...(meta.finalizers ?? []), CLAIM_FINALIZER])] }, spec: { ...claim.spec, resourceRef } });
+      const spec = { ...claim.spec, resourceRef };
+      // the choices a new XR will make are recorded now, in the same write, instead of copied back from it later
+      if (!claim.spec.resourceRef?.name) Object.assign(spec, this.expectedChoices(ctx, claim));
+      claim = await ctx.client.update({ ...claim, metadata: { ...meta, finalizers: [...new Set([...(meta.finalizers ?? []), CLAIM_FINALIZER])] }, spec });
     }
     const xrName: string = claim.spec.resourceRef.name;
-    let xr = await this.getXr(ctx, xrName);
+    // a name chosen a moment ago (random, and not yet used for a create) names no XR: nothing to read
+    let xr = xrName === cached.spec?.resourceRef?.name ? await this.getXr(ctx, xrName) : undefined;
     const want = this.xrSpec(claim, xr);
     if (!xr) {
       try {
@@ -79,7 +115,7 @@ export class ClaimReconciler {
         return this.fail(ctx, claim, `composite resource ${xrName} is already bound to claim ${bound.namespace}/${bound.name}`, false);
       }
       const labels = { ...(xr.metadata.labels ?? {}), ...this.xrLabels(claim) };
-      if (JSON.stringify(want) !== JSON.stringify(xr.spec) || JSON.stringify(labels) !== JSON.stringify(xr.metadata.labels ?? {})) {
+      if (!jsonEqual(want, xr.spec) || !jsonEqual(labels, xr.metadata.labels ?? {})) {
         xr = await ctx.client.update({ ...xr, metadata: { ...xr.metadata, labels }, spec: want });
       }
     }
@@ -88,7 +124,7 @@ export class ClaimReconciler {
     const spec = { ...claim.spec };
     const automatic = (xr.spec?.compositionUpdatePolicy ?? 'Automatic') === 'Automatic';
     for (const f of XR_CHOICES) if (xr.spec?.[f] && (!spec[f] || (automatic && f === 'compositionRevisionRef'))) spec[f] = xr.spec[f];
-    if (JSON.stringify(spec) !== JSON.stringify(claim.spec)) claim = await ctx.client.update({ ...claim, spec });
+    if (!jsonEqual(spec, claim.spec)) claim = await ctx.client.update({ ...claim, spec });
 
     const status = structuredClone(claim.status ?? {});
     for (const [k, v] of Object.entries(xr.status ?? {})) if (k !== 'conditions' && k !== 'connectionDetails') status[k] = v;
@@ -104,7 +140,8 @@ export class ClaimReconciler {
     if (extra.length) setConditions(status, ...extra);
     const publishedAt = await this.copySecret(ctx, claim, xr);
     if (publishedAt) status.connectionDetails = { lastPublishedTime: publishedAt };
-    if (JSON.stringify(status) !== JSON.stringify(claim.status ?? {})) await ctx.client.updateStatus({ ...claim, status });
+    if (!jsonEqual(status, claim.status ?? {})) claim = await ctx.client.updateStatus({ ...claim, status });
+    this.settled.set(key, versions(claim, xr));
   }
 
   private async finalize(ctx: ControllerContext, claim: Resource): Promise<ReconcileResult | void> {
@@ -121,7 +158,7 @@ export class ClaimReconciler {
       if (policy === 'Foreground') {
         const status = structuredClone(claim.status ?? {});
         setConditions(status, ready('False', Reason.Deleting, `waiting for composite resource ${name} and its resources to be deleted`));
-        if (JSON.stringify(status) !== JSON.stringify(claim.status ?? {})) await ctx.client.updateStatus({ ...claim, status }).catch(() => undefined);
+        if (!jsonEqual(status, claim.status ?? {})) await ctx.client.updateStatus({ ...claim, status }).catch(() => undefined);
         return { requeueAfter: 1000 };
       }
     }
@@ -130,6 +167,16 @@ export class ClaimReconciler {
       .catch((e) => {
         if (!isNotFound(e)) throw e;
       });
+  }
+
+  /** The composition and revision a new XR for the claim will select, when it can select one. */
+  private expectedChoices(ctx: ControllerContext, claim: Resource): Record<string, { name: string }> {
+    const xrd = ctx.informers.get(CROSSPLANE_API, 'CompositeResourceDefinition').get(this.xrdName) as Xrd | undefined;
+    if (!xrd) return {};
+    const revisions = ctx.informers.get(CROSSPLANE_API, 'CompositionRevision');
+    revisionIndex(revisions);
+    const choice = selectRevision({ ...claim, apiVersion: this.xrGvk.apiVersion, kind: this.xrGvk.kind }, xrd, ctx.informers.get(CROSSPLANE_API, 'Composition').list(), revisions);
+    return 'error' in choice ? {} : { compositionRef: { name: choice.composition }, compositionRevisionRef: { name: choice.revision } };
   }
 
   private defaultDeletePolicy(ctx: ControllerContext): string | undefined {
@@ -189,8 +236,15 @@ export class ClaimReconciler {
     if (!to || !from?.name || !xr.status?.connectionDetails?.lastPublishedTime) return undefined;
     const source = await this.readSecret(ctx, from.namespace, from.name);
     if (!source) return undefined;
-    const target = await this.readSecret(ctx, claim.metadata.namespace!, to);
-    if (target && JSON.stringify(target.data ?? {}) === JSON.stringify(source.data ?? {})) return claim.status?.connectionDetails?.lastPublishedTime ? undefined : xr.status.connectionDetails.lastPublishedTime;
+    const key = `${claim.metadata.namespace}/${claim.metadata.name}`;
+    const publication = connectionDigest(to, source.data ?? {});
+    if (this.copied.get(key) === publication && claim.status?.connectionDetails?.lastPublishedTime) return undefined;
+    // a claim that never had its secret published has no copy to compare with
+    const target = claim.status?.connectionDetails?.lastPublishedTime ? await this.readSecret(ctx, claim.metadata.namespace!, to) : undefined;
+    if (target && jsonEqual(target.data ?? {}, source.data ?? {})) {
+      this.copied.set(key, publication);
+      return undefined;
+    }
     await ctx.client.apply(
       {
         apiVersion: 'v1',
@@ -201,6 +255,7 @@ export class ClaimReconciler {
       },
       { fieldManager: 'apiextensions.crossplane.io/claim', force: true },
     );
+    this.copied.set(key, publication);
     return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
   }
 
@@ -208,7 +263,12 @@ export class ClaimReconciler {
     const status = structuredClone(claim.status ?? {});
     setConditions(status, synced(false, message));
     ctx.recorder.event(claim, 'Warning', 'BindCompositeResource', message);
-    if (JSON.stringify(status) !== JSON.stringify(claim.status ?? {})) await ctx.client.updateStatus({ ...claim, status }).catch(() => undefined);
+    if (!jsonEqual(status, claim.status ?? {})) await ctx.client.updateStatus({ ...claim, status }).catch(() => undefined);
     if (retry) throw new Error(`${claim.kind} ${claim.metadata.namespace}/${claim.metadata.name}: ${message}`);
   }
+}
+
+/** The versions of a claim and its XR that a reconcile read: what decides whether it has work. */
+function versions(claim: Resource, xr: Resource | undefined): string {
+  return `${claim.metadata.resourceVersion}/${xr?.metadata.resourceVersion ?? ''}`;
 }

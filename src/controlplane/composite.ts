@@ -1,13 +1,15 @@
 import { isNotFound } from '../api/errors.js';
+import { jsonEqual } from '../api/equality.js';
 import type { Resource } from '../api/types.js';
 import type { Controller, ControllerContext, ControllerSpec, GVK, ReconcileResult } from '../runtime/controller.js';
 import { getCondition, ready, Reason, setConditions, synced } from './conditions.js';
 import { retryConflicts } from './conflicts.js';
 import { compose, COMPOSITION_RESOURCE_NAME, finishComposed, LABEL_COMPOSITE, type CompositionSpec } from './composition/composer.js';
+import { connectionDigest } from './composition/connection.js';
 import type { ControlPlane } from './control-plane.js';
 import type { ObservedResource } from './functions/types.js';
-import { LABEL_COMPOSITION_NAME, revisionIndex, revisionsOf } from './revisions.js';
-import { selectComposition } from './selection.js';
+import { LABEL_COMPOSITION_NAME, revisionIndex } from './revisions.js';
+import { selectRevision } from './selection.js';
 
 const API = 'apiextensions.crossplane.io/v1';
 export const COMPOSED_MANAGER = 'apiextensions.crossplane.io/composed';
@@ -16,12 +18,21 @@ export const COMPOSED_MANAGER = 'apiextensions.crossplane.io/composed';
  * Reconciles the composite resources (XRs) of one XRD: selects a composition and revision
  * (recording both on the XR), runs it, applies the desired composed resources as a full
  * intent (whatever dropped out of desired state is deleted), publishes connection details
- * and derives Ready from the composed resources' readiness.
+ * and derives Ready from the composed resources' readiness. A reconcile that finds every
+ * input at the version its last complete run left behind stops before composing.
  */
 export class CompositeReconciler {
   private controller?: Controller;
   private watched = new Set<string>();
   private published = new Map<string, string>();
+  /**
+   * Per XR, the versions of everything its last complete reconcile read and wrote (the XR, its
+   * XRD, the revision, the composed resources). A reconcile that finds the same versions was
+   * woken by its own writes and would compute the same result: it stops before composing.
+   */
+  private settled = new Map<string, string>();
+  /** Reconciles that found nothing changed since the last complete one, for benchmarks. */
+  skipped = 0;
 
   constructor(
     private readonly cp: ControlPlane,
@@ -33,7 +44,7 @@ export class CompositeReconciler {
     return {
       name: `composite/${this.gvk.kind.toLowerCase()}`,
       for: this.gvk,
-      workers: 16,
+      workers: 64,
       // its own status writes are not inputs: only spec, metadata and the watched objects are
       generationChangedOnly: true,
       watches: [{ apiVersion: API, kind: 'CompositionRevision', map: (rev) => this.xrsUsing(rev.metadata.labels?.[LABEL_COMPOSITION_NAME]) }],
@@ -71,6 +82,7 @@ export class CompositeReconciler {
     const cached = this.controller?.informer.get(key) ?? ctx.informers.get(this.gvk.apiVersion, this.gvk.kind).get(key);
     if (!cached || cached.metadata.deletionTimestamp) {
       this.published.delete(key);
+      this.settled.delete(key);
       return;
     }
     let xr = structuredClone(cached);
@@ -80,35 +92,38 @@ export class CompositeReconciler {
     revisionIndex(revInformer);
 
     // 1. which composition and revision (recorded on the XR in step 4, before anything is applied)
-    const compositions = ctx.informers.get(API, 'Composition').list();
-    const choice = selectComposition(xr, xrd, compositions);
-    if ('error' in choice) return this.fail(ctx, xr, 'SelectComposition', choice.error);
-    if (!compositions.some((c) => c.metadata.name === choice.name)) {
-      return this.fail(ctx, xr, 'SelectComposition', `Composition "${choice.name}" not found (${xr.spec.compositionRef?.name === choice.name ? 'spec.compositionRef' : 'the XRD\'s enforcedCompositionRef or defaultCompositionRef'})`, false);
-    }
-    const policy = xr.spec.compositionUpdatePolicy ?? xrd.spec.defaultCompositionUpdatePolicy ?? 'Automatic';
-    const want = xr.spec.compositionRevisionSelector?.matchLabels as Record<string, string> | undefined;
-    const revisions = revisionsOf(revInformer, choice.name).filter((r) => !want || Object.entries(want).every(([k, v]) => r.metadata.labels?.[k] === v));
-    if (!revisions.length) return this.fail(ctx, xr, 'SelectCompositionRevision', `Composition "${choice.name}" has no revision${want ? ` matching spec.compositionRevisionSelector` : ' yet'}`, false);
+    const choice = selectRevision(xr, xrd, ctx.informers.get(API, 'Composition').list(), revInformer);
+    if ('error' in choice) return this.fail(ctx, xr, choice.reason, choice.error, choice.retry);
     const pinned = xr.spec.compositionRevisionRef?.name;
-    const revName = policy === 'Manual' && pinned ? pinned : revisions[0]!.metadata.name!;
+    const revName = choice.revision;
     const revision = revInformer.get(revName) ?? (await ctx.client.get({ apiVersion: API, kind: 'CompositionRevision', name: revName }).catch(() => undefined));
     if (!revision) return this.fail(ctx, xr, 'SelectCompositionRevision', `CompositionRevision "${revName}" (spec.compositionRevisionRef) not found`);
     const comp = revision.spec as CompositionSpec;
     if (comp.compositeTypeRef?.kind !== xr.kind || comp.compositeTypeRef.apiVersion.split('/')[0] !== xr.apiVersion.split('/')[0]) {
-      return this.fail(ctx, xr, 'SelectComposition', `Composition "${choice.name}" composes ${comp.compositeTypeRef?.apiVersion}/${comp.compositeTypeRef?.kind}, not ${xr.apiVersion}/${xr.kind}`);
+      return this.fail(ctx, xr, 'SelectComposition', `Composition "${choice.composition}" composes ${comp.compositeTypeRef?.apiVersion}/${comp.compositeTypeRef?.kind}, not ${xr.apiVersion}/${xr.kind}`);
     }
 
     // 2. what exists now
     const observed: Record<string, ObservedResource> = {};
     const existing: Resource[] = [];
+    const composedVersions: string[] = [];
     for (const ref of xr.spec.resourceRefs ?? []) {
       if (!ref.name) continue;
       this.watchComposed(ctx, ref.apiVersion, ref.kind);
       const o = await this.read(ctx, ref.apiVersion, ref.kind, ref.name, ref.namespace);
+      composedVersions.push(`${ref.kind}/${ref.name}@${o?.metadata.resourceVersion ?? ''}`);
       if (!o) continue;
       if (!o.metadata.ownerReferences?.some((r) => r.controller && r.uid === xr.metadata.uid)) continue;
       existing.push(o);
+    }
+    const inputs = `${xrd.metadata.resourceVersion}|${revName}@${revision.metadata.resourceVersion}|`;
+    if (this.settled.get(key) === `${inputs}${xr.metadata.resourceVersion}|${composedVersions.join(',')}`) {
+      this.skipped++;
+      return;
+    }
+    // whatever happens next, a retry must run in full
+    this.settled.delete(key);
+    for (const o of existing) {
       const name = o.metadata.annotations?.[COMPOSITION_RESOURCE_NAME];
       if (name) observed[name] = { resource: o, connectionDetails: await this.secretOf(ctx, o) };
     }
@@ -131,9 +146,10 @@ export class CompositeReconciler {
     const refs = [...desired, ...dropped]
       .map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name!, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) }))
       .sort((a, b) => `${a.kind}/${a.name}`.localeCompare(`${b.kind}/${b.name}`));
-    if (xr.spec.compositionRef?.name !== choice.name || pinned !== revName || JSON.stringify(refs) !== JSON.stringify(xr.spec.resourceRefs ?? [])) {
-      xr = await ctx.client.update({ ...xr, spec: { ...xr.spec, compositionRef: { name: choice.name }, compositionRevisionRef: { name: revName }, resourceRefs: refs } });
+    if (xr.spec.compositionRef?.name !== choice.composition || pinned !== revName || JSON.stringify(refs) !== JSON.stringify(xr.spec.resourceRefs ?? [])) {
+      xr = await ctx.client.update({ ...xr, spec: { ...xr.spec, compositionRef: { name: choice.composition }, compositionRevisionRef: { name: revName }, resourceRefs: refs } });
     }
+    const versionAfter = new Map(existing.map((o) => [`${o.kind}/${o.metadata.name}`, o.metadata.resourceVersion]));
     for (const obj of desired) {
       const name = obj.metadata.annotations![COMPOSITION_RESOURCE_NAME]!;
       this.watchComposed(ctx, obj.apiVersion, obj.kind);
@@ -141,7 +157,8 @@ export class CompositeReconciler {
       const have = observed[name]?.resource;
       if (have && contains(have, wantRest) && contains(have.metadata, wantMeta)) continue;
       try {
-        await ctx.client.apply(obj, { fieldManager: COMPOSED_MANAGER, force: true });
+        const applied = await ctx.client.apply(obj, { fieldManager: COMPOSED_MANAGER, force: true });
+        versionAfter.set(`${obj.kind}/${obj.metadata.name}`, applied.metadata.resourceVersion);
       } catch (e) {
         return this.fail(ctx, xr, 'ComposeResources', `cannot apply composed resource "${name}" (${obj.kind} ${obj.metadata.name}): ${(e as Error).message}`);
       }
@@ -169,7 +186,11 @@ export class CompositeReconciler {
     const forClaim = result.conditions.filter((c) => c.target === 'TARGET_COMPOSITE_AND_CLAIM').map((c) => c.type);
     if (forClaim.length) status.claimConditionTypes = [...new Set(forClaim)].sort();
     else delete status.claimConditionTypes;
-    await this.writeStatus(ctx, xr, status);
+    xr = await this.writeStatus(ctx, xr, status);
+    if (!dropped.length && !result.events.length) {
+      const after = refs.map((r) => `${r.kind}/${r.name}@${versionAfter.get(`${r.kind}/${r.name}`) ?? ''}`);
+      this.settled.set(key, `${inputs}${xr.metadata.resourceVersion}|${after.join(',')}`);
+    }
   }
 
   private async read(ctx: ControllerContext, apiVersion: string, kind: string, name: string, namespace?: string): Promise<Resource | undefined> {
@@ -214,10 +235,11 @@ export class CompositeReconciler {
     if (!ref?.name || !ref.namespace || !Object.keys(details).length) return undefined;
     const data: Record<string, string> = {};
     for (const k of Object.keys(details).sort()) if (!keys?.length || keys.includes(k)) data[k] = Buffer.from(details[k]!, 'utf8').toString('base64');
-    const digest = JSON.stringify([ref, data]);
+    const digest = connectionDigest(ref, data);
     if (this.published.get(xr.metadata.name!) === digest) return undefined;
-    const before = await this.readSecret(ctx, ref.namespace, ref.name);
-    if (!before || JSON.stringify(before.data ?? {}) !== JSON.stringify(data)) {
+    // an XR that never published has no secret to compare with (after a crash mid-publish, applying again is harmless)
+    const before = xr.status?.connectionDetails?.lastPublishedTime ? await this.readSecret(ctx, ref.namespace, ref.name) : undefined;
+    if (!before || !jsonEqual(before.data ?? {}, data)) {
       await ctx.client.apply(
         {
           apiVersion: 'v1',
@@ -235,9 +257,10 @@ export class CompositeReconciler {
     return undefined;
   }
 
-  private async writeStatus(ctx: ControllerContext, xr: Resource, status: Record<string, any>): Promise<void> {
-    if (JSON.stringify(status) === JSON.stringify(xr.status ?? {})) return;
-    await ctx.client.updateStatus({ ...xr, status });
+  /** Writes the status if it changed; returns the XR as stored. */
+  private async writeStatus(ctx: ControllerContext, xr: Resource, status: Record<string, any>): Promise<Resource> {
+    if (jsonEqual(status, xr.status ?? {})) return xr;
+    return ctx.client.updateStatus({ ...xr, status });
   }
 
   /** Synced=False with the reason, and a Warning Event; throwing retries with backoff. */
@@ -257,7 +280,7 @@ function composedChanged(a: Resource, b: Resource): boolean {
   const { conditions: ca, ...restA } = a.status ?? {};
   const { conditions: cb, ...restB } = b.status ?? {};
   const brief = (cs: { type: string; status: string; reason?: string }[] | undefined) => JSON.stringify((cs ?? []).map((c) => [c.type, c.status, c.reason]));
-  return brief(ca) !== brief(cb) || JSON.stringify(restA) !== JSON.stringify(restB);
+  return brief(ca) !== brief(cb) || !jsonEqual(restA, restB);
 }
 
 /** Whether every field `want` sets has that value in `have` (so applying `want` changes nothing). */

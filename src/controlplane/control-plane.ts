@@ -27,7 +27,7 @@ export class ControlPlane {
   readonly connections: ConnectionCache;
   readonly managed = new Map<string, { reconciler: ManagedReconciler; controller: Controller }>();
   readonly composites = new Map<string, CompositeReconciler>();
-  private claims = new Set<string>();
+  readonly claims = new Map<string, ClaimReconciler>();
   private providerConfigs = new Set<string>();
   private crdsApplied?: Promise<void>;
   private installed = false;
@@ -95,8 +95,8 @@ export class ControlPlane {
       r.attach(this.platform.manager.add(r.spec()));
     }
     if (xrd.spec.claimNames && !this.claims.has(`${apiVersion}/${xrd.spec.claimNames.kind}`)) {
-      this.claims.add(`${apiVersion}/${xrd.spec.claimNames.kind}`);
       const c = new ClaimReconciler({ apiVersion, kind: xrd.spec.claimNames.kind }, { apiVersion, kind: xrd.spec.names.kind }, xrd.metadata.name!);
+      this.claims.set(`${apiVersion}/${xrd.spec.claimNames.kind}`, c);
       this.platform.manager.add(c.spec());
     }
   }

@@ -1,11 +1,13 @@
 import type { Logger } from 'pino';
 import type { Client } from '../api/client.js';
 import { isNotFound } from '../api/errors.js';
+import { jsonEqual } from '../api/equality.js';
 import type { Resource } from '../api/types.js';
 import type { ControllerContext, ControllerSpec, ReconcileResult } from '../runtime/controller.js';
 import type { Informer } from '../runtime/informer.js';
 import { getCondition, ready, Reason, setConditions, synced } from './conditions.js';
 import { retryConflicts } from './conflicts.js';
+import { connectionDigest } from './composition/connection.js';
 import { ConnectionCache } from './provider-connections.js';
 import { CREATE_FAILED, CREATE_PENDING, CREATE_SUCCEEDED, createPending, EXTERNAL_NAME, FINALIZER, parseDuration, PAUSED, POLL_INTERVAL, stamp } from './managed-annotations.js';
 import type { ExternalClient, ExternalObservation, ManagedKind, ManagedResource, Provider } from './provider.js';
@@ -36,8 +38,12 @@ type Policy = '*' | 'Observe' | 'Create' | 'Update' | 'Delete' | 'LateInitialize
  * waits for a human, as in Crossplane.
  *
  * Polling: kinds whose client has observeMany are polled in batches (one backend call per
- * provider config per interval) and only drifted resources are queued; others requeue
- * themselves after the poll interval with ±10% jitter.
+ * provider config per interval, stretched when a poll is expensive) and only drifted resources
+ * are queued; others requeue themselves after the poll interval with ±10% jitter.
+ *
+ * Work per resource: the finalizer, external name and create-pending annotation go in one
+ * write, status is written only when it changed, and a reconcile woken only by the
+ * reconciler's own writes (the resourceVersion it last left behind) stops before observing.
  */
 export class ManagedReconciler {
   private readonly pollMs: number;
@@ -50,7 +56,24 @@ export class ManagedReconciler {
   private publishedSecrets = new Map<string, string>();
   private usages = new Set<string>();
   private polling = false;
+  private stopped = false;
   private noUsageType = false;
+  /**
+   * Per resource, the resourceVersion its last complete reconcile ended with (batch-polled kinds
+   * only). A reconcile that finds that version was woken by its own writes: the backend was
+   * observed a moment ago and nothing asked for another look. Polls and drift go through `due`.
+   */
+  private settled = new Map<string, number>();
+  /** Resources a poll wants observed, whatever their version. */
+  private due = new Set<string>();
+  /**
+   * Resources whose last batch observe failed (the backend was unreachable): each was reconciled
+   * once to report Synced=False and then retries on its own backoff, until a batch observe
+   * succeeds again and wakes it at once.
+   */
+  private batchFailed = new Set<string>();
+  /** Reconciles that found nothing changed since the last complete one, for benchmarks. */
+  skipped = 0;
   /** Backend calls made by batch polls, for benchmarks. */
   batchCalls = 0;
 
@@ -64,7 +87,7 @@ export class ManagedReconciler {
     this.pollMs = opts.pollIntervalMs ?? 10_000;
     this.batchMs = opts.batchPollIntervalMs ?? 1000;
     this.batchSize = opts.batchSize ?? 50_000;
-    this.workers = opts.workers ?? 16;
+    this.workers = opts.workers ?? 64;
   }
 
   private readonly workers: number;
@@ -84,12 +107,12 @@ export class ManagedReconciler {
   startPolling(informer: Informer, enqueue: (key: string) => void): void {
     this.informer = informer;
     this.queueKey = enqueue;
-    this.pollTimer = setInterval(() => void this.pollBatch(), this.batchMs);
-    this.pollTimer.unref();
+    this.schedulePoll(this.batchMs);
   }
 
   stop(): void {
-    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.stopped = true;
+    if (this.pollTimer) clearTimeout(this.pollTimer);
   }
 
   async reconcile(key: string, ctx: ControllerContext): Promise<ReconcileResult | void> {
@@ -99,6 +122,14 @@ export class ManagedReconciler {
       this.forget(key);
       return;
     }
+    const settledAt = this.settled.get(key);
+    if (settledAt !== undefined && Number(cached.metadata.resourceVersion) <= settledAt && !this.due.has(key)) {
+      this.skipped++;
+      return;
+    }
+    // whatever happens next, a retry must run in full
+    this.settled.delete(key);
+    this.due.delete(key);
     let mr = structuredClone(cached);
     const meta = mr.metadata;
     const policies = (mr.spec.managementPolicies ?? ['*']) as Policy[];
@@ -202,9 +233,11 @@ export class ManagedReconciler {
     }
 
     const available = obs.ready === false ? ready('False', Reason.Unavailable) : ready('True', Reason.Available);
-    await this.writeStatus(ctx.client, mr, [available, synced(true)], obs.atProvider);
+    mr = await this.writeStatus(ctx.client, mr, [available, synced(true)], obs.atProvider);
     this.lastPolled.set(key, Date.now());
-    return this.pollResult(mr);
+    const poll = this.pollResult(mr);
+    if (!poll) this.settled.set(key, Number(mr.metadata.resourceVersion));
+    return poll;
   }
 
   /** Deletion: orphan or delete the external resource, then let the object go. */
@@ -245,6 +278,9 @@ export class ManagedReconciler {
   private forget(key: string): void {
     this.lastPolled.delete(key);
     this.publishedSecrets.delete(key);
+    this.settled.delete(key);
+    this.due.delete(key);
+    this.batchFailed.delete(key);
   }
 
   private pollResult(mr: ManagedResource): ReconcileResult | void {
@@ -292,9 +328,8 @@ export class ManagedReconciler {
   }
 
   private async annotate(client: Client, mr: ManagedResource, annotations: Record<string, string>): Promise<ManagedResource> {
-    const next = structuredClone(mr);
-    next.metadata.annotations = { ...(next.metadata.annotations ?? {}), ...annotations };
-    return client.update(next);
+    // the client copies what it sends; only the annotations change here
+    return client.update({ ...mr, metadata: { ...mr.metadata, annotations: { ...(mr.metadata.annotations ?? {}), ...annotations } } });
   }
 
   /** Writes connection details to spec.writeConnectionSecretToRef, skipping unchanged ones. */
@@ -303,7 +338,7 @@ export class ManagedReconciler {
     if (!ref?.name || !details || !Object.keys(details).length) return;
     const data: Record<string, string> = {};
     for (const k of Object.keys(details).sort()) data[k] = Buffer.from(details[k]!, 'utf8').toString('base64');
-    const digest = `${ref.namespace}/${ref.name}/${JSON.stringify(data)}`;
+    const digest = connectionDigest(ref.namespace, ref.name, data);
     if (this.publishedSecrets.get(mr.metadata.name!) === digest) return;
     await client.apply(
       {
@@ -324,12 +359,27 @@ export class ManagedReconciler {
     throw new Error(`${mr.kind} ${mr.metadata.name}: ${message}`);
   }
 
-  private async writeStatus(client: Client, mr: ManagedResource, conds: ReturnType<typeof synced>[], atProvider?: Record<string, unknown>): Promise<void> {
+  /** Writes the status if it changed; returns the resource as stored. */
+  private async writeStatus(client: Client, mr: ManagedResource, conds: ReturnType<typeof synced>[], atProvider?: Record<string, unknown>): Promise<ManagedResource> {
     const status = structuredClone(mr.status ?? {});
     setConditions(status, ...conds);
     if (atProvider) status.atProvider = atProvider;
-    if (JSON.stringify(status) === JSON.stringify(mr.status ?? {})) return;
-    await client.updateStatus({ ...mr, status });
+    if (jsonEqual(status, mr.status ?? {})) return mr;
+    return client.updateStatus({ ...mr, status });
+  }
+
+  /**
+   * The next batch poll starts one interval after the last one ended, or later when polls grow
+   * expensive (many thousands of resources): never sooner than four times the last poll's
+   * duration, so that polling takes at most a fifth of the process while claims are being created.
+   */
+  private schedulePoll(afterMs: number): void {
+    if (this.stopped) return;
+    this.pollTimer = setTimeout(() => {
+      const started = performance.now();
+      void this.pollBatch().finally(() => this.schedulePoll(Math.max(this.batchMs, 4 * (performance.now() - started))));
+    }, afterMs);
+    this.pollTimer.unref();
   }
 
   /** One observeMany per provider config; queues only the resources that drifted or vanished. */
@@ -343,25 +393,42 @@ export class ManagedReconciler {
       for (const o of this.informer.list() as ManagedResource[]) {
         const a = o.metadata.annotations ?? {};
         if (o.metadata.deletionTimestamp || a[PAUSED] === 'true' || !a[CREATE_SUCCEEDED] || getCondition(o, 'Ready')?.status !== 'True') continue;
+        // a resource observed by its own reconcile within the last half interval (a burst of creates) waits for the next poll
         const interval = parseDuration(a[POLL_INTERVAL]);
-        if (interval !== undefined && nowMs - (this.lastPolled.get(o.metadata.name!) ?? 0) < interval) continue;
+        if (nowMs - (this.lastPolled.get(o.metadata.name!) ?? 0) < (interval ?? this.batchMs / 2)) continue;
         const pc = o.spec.providerConfigRef?.name ?? '';
         let g = groups.get(pc);
         if (!g) groups.set(pc, (g = []));
         g.push(o);
       }
       for (const [pc, mrs] of groups) {
-        const ext = await this.connections.connect(this.provider, this.kind, pc || undefined);
         for (let i = 0; i < mrs.length; i += this.batchSize) {
           const batch = mrs.slice(i, i + this.batchSize);
           this.batchCalls++;
-          const results = await ext.observeMany!(batch);
+          let results: ExternalObservation[];
+          try {
+            const ext = await this.connections.connect(this.provider, this.kind, pc || undefined);
+            results = await ext.observeMany!(batch);
+          } catch (err) {
+            this.log.warn({ err: (err as Error).message, kind: this.kind.kind, resources: batch.length }, 'batch observe failed');
+            for (const mr of batch) {
+              if (this.batchFailed.has(mr.metadata.name!)) continue;
+              this.batchFailed.add(mr.metadata.name!);
+              this.due.add(mr.metadata.name!);
+              this.queueKey!(mr.metadata.name!);
+            }
+            continue;
+          }
           batch.forEach((mr, j) => {
             const r = results[j];
             this.lastPolled.set(mr.metadata.name!, nowMs);
             const policies = mr.spec.managementPolicies ?? ['*'];
             const canUpdate = policies.includes('*') || policies.includes('Update');
-            if (!r || !r.resourceExists || (!r.resourceUpToDate && canUpdate) || r.ready === false) this.queueKey!(mr.metadata.name!);
+            const recovered = this.batchFailed.delete(mr.metadata.name!);
+            if (!r || !r.resourceExists || (!r.resourceUpToDate && canUpdate) || r.ready === false || recovered) {
+              this.due.add(mr.metadata.name!);
+              this.queueKey!(mr.metadata.name!);
+            }
           });
         }
       }

@@ -1,4 +1,6 @@
 import type { Resource } from '../api/types.js';
+import type { Informer } from '../runtime/informer.js';
+import { revisionsOf } from './revisions.js';
 import type { Xrd } from './xrd-crds.js';
 
 /**
@@ -26,4 +28,29 @@ export function selectComposition(xr: Resource, xrd: Xrd, compositions: Resource
   if (def) return { name: def };
   if (forType[0]) return { name: forType[0].metadata.name! };
   return { error: `no Composition composes ${xr.apiVersion}/${xr.kind}: create one with spec.compositeTypeRef naming it` };
+}
+
+export type RevisionChoice = { composition: string; revision: string } | { reason: 'SelectComposition' | 'SelectCompositionRevision'; error: string; retry: boolean };
+
+/**
+ * An XR's composition and revision: the composition as selectComposition chooses it, then
+ * under the Manual update policy the pinned spec.compositionRevisionRef, else the newest
+ * revision matching spec.compositionRevisionSelector. `revisions` is the CompositionRevision
+ * cache with revisionIndex added. Pure, so a claim can record the choice its XR will make.
+ */
+export function selectRevision(xr: Resource, xrd: Xrd, compositions: Resource[], revisions: Informer): RevisionChoice {
+  const choice = selectComposition(xr, xrd, compositions);
+  if ('error' in choice) return { reason: 'SelectComposition', error: choice.error, retry: true };
+  if (!compositions.some((c) => c.metadata.name === choice.name)) {
+    const field = xr.spec?.compositionRef?.name === choice.name ? 'spec.compositionRef' : "the XRD's enforcedCompositionRef or defaultCompositionRef";
+    return { reason: 'SelectComposition', error: `Composition "${choice.name}" not found (${field})`, retry: false };
+  }
+  const policy = xr.spec?.compositionUpdatePolicy ?? xrd.spec.defaultCompositionUpdatePolicy ?? 'Automatic';
+  const want = xr.spec?.compositionRevisionSelector?.matchLabels as Record<string, string> | undefined;
+  const candidates = revisionsOf(revisions, choice.name).filter((r) => !want || Object.entries(want).every(([k, v]) => r.metadata.labels?.[k] === v));
+  if (!candidates.length) {
+    return { reason: 'SelectCompositionRevision', error: `Composition "${choice.name}" has no revision${want ? ' matching spec.compositionRevisionSelector' : ' yet'}`, retry: false };
+  }
+  const pinned = xr.spec?.compositionRevisionRef?.name;
+  return { composition: choice.name, revision: policy === 'Manual' && pinned ? pinned : candidates[0]!.metadata.name! };
 }

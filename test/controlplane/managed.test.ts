@@ -33,6 +33,12 @@ describe('the managed resource reconciler (over provider-nop)', () => {
     assert.equal(Buffer.from(secret.data.endpoint, 'base64').toString(), 'nop://mr-basic');
   });
 
+  it('applies initProvider at creation only', async () => {
+    await cp.p.client.create(nop('mr-init', { size: 1 }, { spec: { initProvider: { zone: 'a', size: 5 }, managementPolicies: ['Observe', 'Create', 'Delete', 'LateInitialize'] } }));
+    await cp.waitReady(NOP_API, 'NopResource', 'mr-init');
+    assert.deepEqual(cp.backend.peek('mr-init'), { zone: 'a', size: 1 });
+  });
+
   it('uses an external name that is already set', async () => {
     await cp.p.client.create(nop('mr-named', { a: 1 }, { metadata: { annotations: { 'crossplane.io/external-name': 'legacy-db-01' } } }));
     await cp.waitReady(NOP_API, 'NopResource', 'mr-named');

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Resource } from '../../api/types.js';
 import { getFieldPath } from '../fieldpath.js';
 
@@ -42,4 +43,12 @@ export function extractConnectionDetails(observed: Resource | undefined, secret:
     }
   });
   return out;
+}
+
+/**
+ * A digest of connection secret content, for remembering what was last written without keeping
+ * the credentials themselves in memory.
+ */
+export function connectionDigest(...parts: unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('base64url');
 }

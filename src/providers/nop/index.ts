@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { jsonEqual } from '../../api/equality.js';
 import { registerProvider } from '../../controlplane/index.js';
 import type { ExternalClient, ExternalObservation, ManagedKind, ManagedResource, Provider } from '../../controlplane/provider.js';
 import type { Resource } from '../../api/types.js';
@@ -78,15 +79,28 @@ function externalName(mr: ManagedResource): string {
 function observation(mr: ManagedResource, stored: Record<string, unknown> | undefined): ExternalObservation {
   if (!stored) return { resourceExists: false, resourceUpToDate: false };
   const name = externalName(mr);
-  const want = JSON.stringify(sortKeys(mr.spec.forProvider ?? {}));
-  const have = JSON.stringify(sortKeys(stored));
+  const want = mr.spec.forProvider ?? {};
+  const upToDate = jsonEqual(want, stored);
   return {
     resourceExists: true,
-    resourceUpToDate: want === have,
+    resourceUpToDate: upToDate,
     atProvider: { id: name, fields: stored },
-    connectionDetails: { endpoint: `nop://${name}`, username: name, password: createHash('sha256').update(`nop/${name}`).digest('hex').slice(0, 20) },
-    ...(want === have ? {} : { diff: `fields differ: have ${have}, want ${want}` }),
+    connectionDetails: { endpoint: `nop://${name}`, username: name, password: password(name) },
+    ...(upToDate ? {} : { diff: `fields differ: have ${JSON.stringify(sortKeys(stored))}, want ${JSON.stringify(sortKeys(want))}` }),
   };
+}
+
+/** Passwords derive from the name; remembered because observeMany asks for thousands per second. */
+const passwords = new Map<string, string>();
+
+function password(name: string): string {
+  let p = passwords.get(name);
+  if (p === undefined) {
+    p = createHash('sha256').update(`nop/${name}`).digest('hex').slice(0, 20);
+    if (passwords.size >= 100_000) passwords.clear();
+    passwords.set(name, p);
+  }
+  return p;
 }
 
 function sortKeys(v: unknown): unknown {

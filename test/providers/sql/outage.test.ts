@@ -68,9 +68,7 @@ describe('provider-sql during a PostgreSQL outage', () => {
 
   const databases = async () => (await p.client.list(PG, 'Database')).items.filter((o) => names.includes(o.metadata.name!));
 
-  // todo until the managed reconciler reports a failed batch observe on its resources (see the providers report):
-  // today a batch poll that cannot reach the server only logs, so no resource says Synced=False.
-  it('reports Synced=False naming the server, keeps its connection attempts bounded, and recovers when it returns', { todo: 'needs the managed reconciler to act on failed batch observes' }, async () => {
+  it('reports Synced=False naming the server, keeps its connection attempts bounded, and recovers when it returns', async () => {
     for (const name of names) await p.client.create({ apiVersion: PG, kind: 'Database', metadata: { name }, spec: { providerConfigRef: { name: 'flaky' }, forProvider: {} } });
     await eventually(async () => (await databases()).filter((o) => condition(o, 'Ready')?.status === 'True').length === names.length, 30_000, 'all Databases Ready');
 
