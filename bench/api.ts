@@ -4,7 +4,9 @@
  * In-process creates run against an embedded platform; everything else against `pave up` in a
  * separate process, driven over HTTP from this one (so client and server each get a core).
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { createLogger } from '../src/api/log.js';
 import { Platform } from '../src/platform.js';
@@ -76,9 +78,10 @@ async function watchLatency(url: string, watchers: number, writes: number): Prom
       const res = await request(`${url}/k8s/api/v1/namespaces/watched/configmaps?watch=true`, { dispatcher: agent, signal: ac.signal });
       void (async () => {
         try {
-          for await (const chunk of res.body) {
-            const text = chunk.toString();
-            const n = text.split('\n').filter((l: string) => l.includes('"ADDED"')).length;
+          for await (const chunk of res.body as AsyncIterable<Buffer>) {
+            // count events without decoding: the measure is the server's fan-out, not JSON parsing here
+            let n = 0;
+            for (let at = chunk.indexOf('"ADDED"'); at >= 0; at = chunk.indexOf('"ADDED"', at + 7)) n++;
             for (let i = 0; i < n; i++) {
               latencies.push(performance.now() - sentAt);
               if (--pendingForWrite === 0) resolveWrite?.();
@@ -108,12 +111,52 @@ async function watchLatency(url: string, watchers: number, writes: number): Prom
   return percentile(all, 99);
 }
 
+const hasWrk = spawnSync('sh', ['-c', 'command -v wrk']).status === 0;
+
+/**
+ * Throughput with wrk (Debian's package), a C load generator, when it is installed: a Node
+ * client on this 2-core machine saturates before the server does. 16 keep-alive connections.
+ */
+function wrkLoad(url: string, seconds: number, script: string): Promise<{ rate: number; non2xx: number }> {
+  const dir = tempDir('pave-bench-wrk-');
+  const file = join(dir, 'load.lua');
+  writeFileSync(file, script);
+  return new Promise((resolve, reject) => {
+    const c = spawn('wrk', ['-t1', '-c16', `-d${seconds}s`, '-s', file, url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.on('exit', () => {
+      rmSync(dir, { recursive: true, force: true });
+      const rate = /Requests\/sec:\s+([\d.]+)/.exec(out);
+      if (!rate) return reject(new Error(`wrk printed no rate:\n${out}`));
+      resolve({ rate: Number(rate[1]), non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) });
+    });
+  });
+}
+
+const wrkCreates = `
+counter = 0
+request = function()
+  counter = counter + 1
+  local body = '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"wrk-' .. counter .. '-' .. math.random(1, 1000000000) .. '","namespace":"default","labels":{"shard":"s' .. (counter % 100) .. '","app":"bench"}},"data":{"pad":"${pad}"}}'
+  return wrk.format("POST", "/k8s/api/v1/namespaces/default/configmaps", {["Content-Type"] = "application/json"}, body)
+end
+`;
+
+const wrkGets = `
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", "/k8s/api/v1/namespaces/default/configmaps/obj-" .. (counter % 20000))
+end
+`;
+
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Math.round(Number(m[1]) / 1024) : -1;
 }
 
-export async function run(args: string[]): Promise<Record<string, number>> {
+export async function run(args: string[]): Promise<Record<string, number | string>> {
   const objects = arg(args, 'objects', 100_000);
   const inproc_creates_per_s = Math.round(await inprocCreates(20_000));
 
@@ -121,13 +164,27 @@ export async function run(args: string[]): Promise<Record<string, number>> {
   const port = await freePort();
   let server = await startPaveProcess(dataDir, port, ['--no-local-cloud', '--no-starter-platform', '--dns-port', '0']);
   const url = server.url;
-  const http_creates_per_s = Math.round(await httpLoad(url, 20_000, 16, (i) => ({ method: 'POST', path: '/k8s/api/v1/namespaces/default/configmaps', body: JSON.stringify(configMap(i)) }), 201));
-  const http_gets_per_s = Math.round(await httpLoad(url, 60_000, 16, (i) => ({ method: 'GET', path: `/k8s/api/v1/namespaces/default/configmaps/obj-${i % 20_000}` }), 200));
+  // 20,000 objects to read back, then the measured runs
+  const seeded = await httpLoad(url, 20_000, 16, (i) => ({ method: 'POST', path: '/k8s/api/v1/namespaces/default/configmaps', body: JSON.stringify(configMap(i)) }), 201);
+  let http_creates_per_s: number;
+  let http_gets_per_s: number;
+  let wrkCreated = 0;
+  if (hasWrk) {
+    const creates = await wrkLoad(url, 5, wrkCreates);
+    const gets = await wrkLoad(url, 5, wrkGets);
+    if (creates.non2xx || gets.non2xx) throw new Error(`wrk saw ${creates.non2xx + gets.non2xx} failed requests`);
+    http_creates_per_s = Math.round(creates.rate);
+    http_gets_per_s = Math.round(gets.rate);
+    wrkCreated = Math.round(creates.rate * 5);
+  } else {
+    http_creates_per_s = Math.round(seeded);
+    http_gets_per_s = Math.round(await httpLoad(url, 60_000, 16, (i) => ({ method: 'GET', path: `/k8s/api/v1/namespaces/default/configmaps/obj-${i % 20_000}` }), 200));
+  }
 
   await request(`${url}/k8s/api/v1/namespaces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'watched' } }) }).then((r) => r.body.text());
   const watch_p99_ms = Math.round((await watchLatency(url, 1000, 20)) * 10) / 10;
 
-  if (objects > 20_000) await httpLoad(url, objects - 20_000, 16, (i) => ({ method: 'POST', path: '/k8s/api/v1/namespaces/default/configmaps', body: JSON.stringify(configMap(i + 20_000)) }), 201);
+  if (objects > 20_000 + wrkCreated) await httpLoad(url, objects - 20_000 - wrkCreated, 16, (i) => ({ method: 'POST', path: '/k8s/api/v1/namespaces/default/configmaps', body: JSON.stringify(configMap(i + 20_000)) }), 201);
   const listTimes: number[] = [];
   let listed = 0;
   for (let i = 0; i < 7; i++) {
@@ -145,5 +202,15 @@ export async function run(args: string[]): Promise<Record<string, number>> {
   const startup_ms = server.readyMs;
   await stopProcess(server.child);
   rmSync(dataDir, { recursive: true, force: true });
-  return { inproc_creates_per_s, http_creates_per_s, http_gets_per_s, watch_p99_ms, list_100k_selector_ms, list_selected_items: listed, stored_objects: objects, rss_mb_100k, startup_ms };
+
+  // the same on a data directory of a plain `pave up`: embedded PostgreSQL and starter platform
+  const fullDir = tempDir('pave-bench-full-');
+  const first = await startPaveProcess(fullDir, port, ['--dns-port', '0']);
+  await new Promise((r) => setTimeout(r, 3000));
+  await stopProcess(first.child);
+  const again = await startPaveProcess(fullDir, port, ['--dns-port', '0']);
+  const startup_full_ms = again.readyMs;
+  await stopProcess(again.child);
+  rmSync(fullDir, { recursive: true, force: true });
+  return { startup_full_ms, load_client: hasWrk ? 'wrk' : 'undici', inproc_creates_per_s, http_creates_per_s, http_gets_per_s, watch_p99_ms, list_100k_selector_ms, list_selected_items: listed, stored_objects: objects, rss_mb_100k, startup_ms };
 }

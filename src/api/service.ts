@@ -122,6 +122,16 @@ export class ResourceService {
     return this.present(t, obj);
   }
 
+  /**
+   * The object as JSON text, when it can be served exactly as stored (the storage version was
+   * asked for and the store keeps it as plaintext); otherwise undefined, and the caller uses get.
+   */
+  async getText(t: Target, name: string, ctx: RequestContext = { user: SYSTEM }): Promise<string | undefined> {
+    if (!this.store.getText || t.version !== storageVersion(t.type).name) return undefined;
+    this.authorize(ctx, 'get', t, name);
+    return this.store.getText(this.key(t, name));
+  }
+
   async list(t: Target, opts: ListOptions = {}, ctx: RequestContext = { user: SYSTEM }): Promise<ResourceList> {
     this.authorize(ctx, 'list', t);
     const labels = typeof opts.labelSelector === 'string' ? parseLabelSelector(opts.labelSelector) : opts.labelSelector ?? [];

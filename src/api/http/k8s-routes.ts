@@ -87,6 +87,10 @@ export function registerK8sRoutes(app: FastifyInstance, opts: K8sRoutesOptions):
       case 'GET':
         if (q.watch === 'true' || q.watch === '1') return watch(req, reply, t, p.name, q, ctx);
         if (p.name) {
+          if (!wantsTable(accept)) {
+            const text = await service.getText(t, p.name, ctx);
+            if (text !== undefined) return reply.code(200).header('content-type', 'application/json').send(text);
+          }
           const obj = await service.get(t, p.name, ctx);
           result = wantsTable(accept) ? toTable(t.type, t.version, [obj], { resourceVersion: obj.metadata.resourceVersion }, q.includeObject ?? 'Metadata') : obj;
         } else {
@@ -153,14 +157,14 @@ export function registerK8sRoutes(app: FastifyInstance, opts: K8sRoutesOptions):
       if (timeout) clearTimeout(timeout);
       res.end();
     };
-    const encode = (e: WatchEvent): string => {
+    const encode = (e: WatchEvent): string | Buffer => {
       if (!table) return serialized(e);
-      return JSON.stringify({ type: e.type, object: { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: { resourceVersion: e.object.metadata.resourceVersion }, columnDefinitions: cols!.defs, rows: [tableRow(e.object, cols!.paths, includeObject)] } });
+      return JSON.stringify({ type: e.type, object: { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: { resourceVersion: e.object.metadata.resourceVersion }, columnDefinitions: cols!.defs, rows: [tableRow(e.object, cols!.paths, includeObject)] } }) + '\n';
     };
     const send = (e: WatchEvent) => {
       if (closed) return;
       lastRv = e.object.metadata.resourceVersion ?? lastRv;
-      res.write(encode(e) + '\n');
+      res.write(encode(e));
     };
     req.raw.on('close', close);
     res.on('error', close);
@@ -193,13 +197,14 @@ export function registerK8sRoutes(app: FastifyInstance, opts: K8sRoutesOptions):
   }
 }
 
-/** One serialisation per event, shared by every watcher that receives it unchanged. */
-const serializedEvents = new WeakMap<object, Map<string, string>>();
-function serialized(e: WatchEvent): string {
+/** One serialised line per event, shared by every watcher that receives it unchanged. */
+const serializedEvents = new WeakMap<object, Map<string, Buffer>>();
+function serialized(e: WatchEvent): Buffer {
   let byType = serializedEvents.get(e.object);
   if (!byType) serializedEvents.set(e.object, (byType = new Map()));
   let s = byType.get(e.type);
-  if (!s) byType.set(e.type, (s = `{"type":"${e.type}","object":${JSON.stringify(e.object)}}`));
+  // encoded to bytes once: a thousand watchers then share one buffer
+  if (!s) byType.set(e.type, (s = Buffer.from(`{"type":"${e.type}","object":${JSON.stringify(e.object)}}\n`)));
   return s;
 }
 

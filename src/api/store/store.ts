@@ -55,6 +55,11 @@ export interface Store {
   revision(): number;
   compactedRevision(): number;
   get(key: ObjectKey): Promise<Resource | undefined>;
+  /**
+   * Optional: the stored JSON text of a plaintext object, for readers that only forward it
+   * (an HTTP GET), sparing a parse and a serialisation. Undefined when absent or encrypted.
+   */
+  getText?(key: ObjectKey): Promise<string | undefined>;
   list(group: string, resource: string, opts?: StoreListOptions): Promise<StoreListResult>;
   count(group: string, resource: string, namespace?: string): Promise<number>;
   create(key: ObjectKey, obj: Resource): Promise<Resource>;
