@@ -15,7 +15,7 @@ export interface SqliteStoreOptions {
   /** Which types are stored encrypted (Secrets). */
   isSensitive?: (group: string, resource: string) => boolean;
   watchWindow?: number;
-  /** How many recently used objects to keep as JSON text for point reads (default 50,000). */
+  /** How many recently used objects to keep as JSON text for point reads (default 25,000). */
   readCacheEntries?: number;
 }
 
@@ -86,7 +86,7 @@ export class SqliteStore implements Store {
       throw e;
     }
     this.cipher = opts.cipher;
-    this.recentLimit = opts.readCacheEntries ?? 50_000;
+    this.recentLimit = opts.readCacheEntries ?? 25_000;
     this.isSensitive = opts.isSensitive ?? (() => false);
     this.stmts = this.prepare();
     this.rev = (this.db.prepare(`SELECT v FROM meta WHERE k = 'revision'`).get() as { v: number }).v;
