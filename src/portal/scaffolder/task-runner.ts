@@ -44,6 +44,19 @@ export interface RunOptions {
   emit(body: TaskEventBody): void;
 }
 
+/** Replaces secret values (of three characters or more) with *** in text and in every string of a value. */
+function secretMask(secrets: Record<string, string>): { text(s: string): string; value(v: unknown): unknown } {
+  const values = Object.values(secrets).filter((v) => typeof v === 'string' && v.length >= 3);
+  const text = (s: string) => values.reduce((out, v) => out.split(v).join('***'), s);
+  const value = (v: unknown): unknown => {
+    if (typeof v === 'string') return text(v);
+    if (Array.isArray(v)) return v.map(value);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, value(x)]));
+    return v;
+  };
+  return { text, value };
+}
+
 /** The step ids of a template, defaulting the way Backstage does (step-N). */
 function stepId(step: TemplateStep, i: number): string {
   return step.id ?? `step-${i}`;
@@ -58,7 +71,8 @@ function truthy(v: unknown): boolean {
  * Runs a template's steps in order: renders each step's `if`, `each` and `input` against the
  * parameters, secrets and earlier steps' outputs, validates the input against the action's
  * schema, and runs the action in the task workspace. Returns the rendered output.
- * Secret values are masked in every message it emits.
+ * Secret values are masked in every message it emits, in the error it throws and in the
+ * output it returns, so they reach neither the task record nor the server log.
  */
 export class TaskRunner {
   private ajv = new Ajv({ allErrors: true, strict: false });
@@ -70,11 +84,17 @@ export class TaskRunner {
   ) {}
 
   async run(spec: TaskSpec, o: RunOptions): Promise<Record<string, unknown>> {
-    const mask = (s: string) => {
-      let out = s;
-      for (const v of Object.values(o.secrets)) if (typeof v === 'string' && v.length >= 3) out = out.split(v).join('***');
-      return out;
-    };
+    const mask = secretMask(o.secrets);
+    try {
+      return mask.value(await this.steps(spec, o, mask.text)) as Record<string, unknown>;
+    } catch (e) {
+      if (e instanceof TaskCancelled) throw e;
+      const message = mask.text((e as Error).message);
+      throw e instanceof StepError ? new StepError(e.stepId, message) : new Error(message);
+    }
+  }
+
+  private async steps(spec: TaskSpec, o: RunOptions, mask: (s: string) => string): Promise<Record<string, unknown>> {
     const emit = (b: TaskEventBody) => o.emit({ ...b, message: mask(b.message) });
     await mkdir(o.workspace, { recursive: true });
     const steps: Record<string, { output: Record<string, unknown> }> = {};
@@ -83,8 +103,15 @@ export class TaskRunner {
     for (const [i, step] of spec.steps.entries()) {
       const id = stepId(step, i);
       const name = step.name ?? id;
+      const render = (part: string, value: unknown, ctx = context) => {
+        try {
+          return this.templater.render(value, ctx);
+        } catch (e) {
+          throw new StepError(id, `step "${name}": its ${part} cannot be rendered: ${(e as Error).message}`);
+        }
+      };
       if (o.signal.aborted) throw new TaskCancelled();
-      if (step.if !== undefined && !truthy(this.templater.render(step.if, context))) {
+      if (step.if !== undefined && !truthy(render('if', step.if))) {
         emit({ stepId: id, status: 'skipped', message: `Skipping step ${name} because its if condition is false` });
         continue;
       }
@@ -96,12 +123,12 @@ export class TaskRunner {
       }
       emit({ stepId: id, status: 'processing', message: `Beginning step ${name}` });
       const output: Record<string, unknown> = {};
-      const each = step.each === undefined ? undefined : this.templater.render(step.each, context);
+      const each = step.each === undefined ? undefined : render('each', step.each);
       const iterations: ({ key: string; value: unknown } | undefined)[] =
         step.each === undefined ? [undefined] : Array.isArray(each) ? each.map((value, k) => ({ key: String(k), value })) : each && typeof each === 'object' ? Object.entries(each).map(([key, value]) => ({ key, value })) : [];
       if (each !== undefined && each !== null && !Array.isArray(each) && typeof each !== 'object') throw new StepError(id, `step "${name}": each must be a list or an object`);
       for (const it of iterations) {
-        const input = (this.templater.render(step.input ?? {}, it ? { ...context, each: it } : context) ?? {}) as Record<string, any>;
+        const input = (render('input', step.input ?? {}, it ? { ...context, each: it } : context) ?? {}) as Record<string, any>;
         this.validate(action, input, id, name);
         const ctx: ActionContext = {
           input,
@@ -126,7 +153,11 @@ export class TaskRunner {
       steps[id] = { output };
       emit({ stepId: id, status: 'completed', message: `Finished step ${name}` });
     }
-    return (this.templater.render(spec.output ?? {}, context) ?? {}) as Record<string, unknown>;
+    try {
+      return (this.templater.render(spec.output ?? {}, context) ?? {}) as Record<string, unknown>;
+    } catch (e) {
+      throw new Error(`the template's output cannot be rendered: ${(e as Error).message}`);
+    }
   }
 
   private validate(action: TemplateAction, input: Record<string, unknown>, id: string, name: string): void {
