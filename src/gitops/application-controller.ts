@@ -7,13 +7,13 @@ import type { WorkQueue } from '../runtime/workqueue.js';
 import { ARGO_API_VERSION, CONTROL_NAMESPACE } from './crds.js';
 import { diff, type IgnoreDifference } from './diff.js';
 import { assessHealth, worst, type CustomHealth, type HealthStatus } from './health.js';
-import { instanceOf, LocalLiveState, trackingId, TRACKING_ID } from './live-state.js';
+import type { Destinations } from './clusters.js';
+import { instanceOf, trackingId, TRACKING_ID, type LiveState } from './live-state.js';
 import { checkProject, deniedResources } from './project.js';
 import { ManifestError } from './render.js';
 import type { RepoService } from './repo-service.js';
 import { HOOK, optionsOf, planTasks, resourceKey, runSyncFailHooks, syncStep, type ResourceResult, type SyncTarget } from './sync.js';
 
-export const IN_CLUSTER = 'https://kubernetes.default.svc';
 export const FIELD_MANAGER = 'argocd-controller';
 export const REFRESH = 'argocd.argoproj.io/refresh';
 export const DEPENDS_ON = 'pave.dev/depends-on';
@@ -21,7 +21,7 @@ const RESOURCES_FINALIZER = 'resources-finalizer.argocd.argoproj.io';
 
 export interface AppControllerDeps {
   repo: RepoService;
-  live: LocalLiveState;
+  destinations: Destinations;
   customHealth: CustomHealth;
   log: Logger;
 }
@@ -81,7 +81,7 @@ async function reconcileApp(app: Resource, client: Client, deps: AppControllerDe
   const status: Record<string, any> = structuredClone(app.status ?? {});
   const now = new Date().toISOString();
 
-  if (app.metadata.deletionTimestamp) return finalise(app, client, deps, instance);
+  if (app.metadata.deletionTimestamp) return finalise(app, client, deps, instance, log);
 
   const source = spec.source ?? spec.sources?.[0];
   const dest = spec.destination ?? {};
@@ -89,13 +89,13 @@ async function reconcileApp(app: Resource, client: Client, deps: AppControllerDe
   if (!source?.repoURL) problems.push('spec.source.repoURL is required');
   if (source && source.path === undefined && !source.chart) problems.push('spec.source.path is required for a directory source');
   if (source?.chart || source?.helm || source?.kustomize || source?.plugin) problems.push(`spec.source: only directory sources are supported (found ${source.chart || source.helm ? 'helm' : source.kustomize ? 'kustomize' : 'plugin'})`);
-  const inCluster = dest.server === IN_CLUSTER || dest.name === 'in-cluster' || (!dest.server && !dest.name);
-  if (!inCluster) problems.push(`spec.destination: cluster ${dest.server ?? dest.name} is not configured; only ${IN_CLUSTER} (in-cluster) is served`);
-  if (!problems.length) {
-    const denied = await checkProject(client, app, source, dest);
+  const cluster = await deps.destinations.resolve(dest);
+  if (!cluster.ok) problems.push(cluster.problem);
+  else if (!problems.length) {
+    const denied = await checkProject(client, app, source, { server: cluster.server, name: cluster.name, namespace: dest.namespace });
     if (denied) problems.push(denied);
   }
-  if (problems.length) {
+  if (problems.length || !cluster.ok) {
     conditions.push({ type: 'InvalidSpecError', message: `Application ${instance}: ${problems.join('; ')}` });
     status.sync = { status: 'Unknown', comparedTo: { source, destination: dest } };
     status.health = { status: 'Unknown' };
@@ -124,37 +124,50 @@ async function reconcileApp(app: Resource, client: Client, deps: AppControllerDe
   }
   const ignore: IgnoreDifference[] = spec.ignoreDifferences ?? [];
   const appOptions = new Set<string>(spec.syncPolicy?.syncOptions ?? []);
-  const prepared = await prepare(desired, dest.namespace, instance, deps.live);
+  const live = cluster.live;
+  const compare = async (objs: Resource[]) => {
+    const found = new Map<string, Resource | undefined>();
+    for (const o of objs) found.set(resourceKey(o), await live.get(o));
+    return found;
+  };
 
   // what is live, and how it compares
-  const compare = async (objs: Resource[]) => {
-    const live = new Map<string, Resource | undefined>();
-    for (const o of objs) live.set(resourceKey(o), await deps.live.get(o));
-    return live;
-  };
-  for (const r of status.resources ?? []) await deps.live.informer(r.version ? `${r.group ? `${r.group}/` : ''}${r.version}` : 'v1', r.kind);
-  const liveMap = await compare(prepared);
+  let prepared: Resource[];
+  let liveMap: Map<string, Resource | undefined>;
+  try {
+    prepared = await prepare(desired, dest.namespace, instance, live);
+    for (const r of status.resources ?? []) await live.watch(r.version ? `${r.group ? `${r.group}/` : ''}${r.version}` : 'v1', r.kind);
+    liveMap = await compare(prepared);
+  } catch (e) {
+    // only a remote cluster fails here: unreachable, or refusing the credentials
+    const what = `failed to load live state from cluster ${cluster.name || cluster.server} (${cluster.server}): ${(e as Error).message}`;
+    conditions.push({ type: 'ComparisonError', message: what });
+    status.sync = { ...(status.sync ?? {}), status: 'Unknown', revision, comparedTo: { source, destination: dest } };
+    log.info({ app: instance, err: what }, 'comparison failed');
+    await writeStatus(app, client, status, conditions, now);
+    return { requeueAfter: 30_000 };
+  }
   const desiredKeys = new Set(prepared.map(resourceKey));
-  const prunable = deps.live.tracked(instance).filter((o) => !desiredKeys.has(resourceKey(o)) && !o.metadata.annotations?.[HOOK] && o.metadata.annotations?.[TRACKING_ID] === trackingId(instance, o) && !o.metadata.deletionTimestamp);
+  const prunable = live.tracked(instance).filter((o) => !desiredKeys.has(resourceKey(o)) && !o.metadata.annotations?.[HOOK] && o.metadata.annotations?.[TRACKING_ID] === trackingId(instance, o) && !o.metadata.deletionTimestamp);
   const inSync = (o: Resource) => {
-    const live = liveMap.get(resourceKey(o));
-    if (!live) return false;
-    if (live.metadata.annotations?.[TRACKING_ID] !== o.metadata.annotations?.[TRACKING_ID]) return false;
-    return diff(o, live, ignore).inSync;
+    const current = liveMap.get(resourceKey(o));
+    if (!current) return false;
+    if (current.metadata.annotations?.[TRACKING_ID] !== o.metadata.annotations?.[TRACKING_ID]) return false;
+    return diff(o, current, ignore).inSync;
   };
   const resources: any[] = [];
   let health: HealthStatus = 'Healthy';
   let outOfSync = 0;
   for (const o of prepared) {
     if (o.metadata.annotations?.[HOOK]) continue;
-    const live = liveMap.get(resourceKey(o));
+    const current = liveMap.get(resourceKey(o));
     const synced = inSync(o);
     if (!synced) outOfSync++;
-    const h = assessHealth(live, deps.customHealth);
+    const h = assessHealth(current, deps.customHealth);
     if (h) health = worst(health, h.status);
     // the differing fields travel with the status, so `pave app diff` and the portal need no renderer
-    const changes = synced ? [] : live ? diff(o, live, ignore).changes.slice(0, 20) : [{ path: '', desired: 'present', live: 'missing' }];
-    if (!synced && live && !changes.length) changes.push({ path: `metadata.annotations.${TRACKING_ID}`, desired: o.metadata.annotations?.[TRACKING_ID], live: live.metadata.annotations?.[TRACKING_ID] });
+    const changes = synced ? [] : current ? diff(o, current, ignore).changes.slice(0, 20) : [{ path: '', desired: 'present', live: 'missing' }];
+    if (!synced && current && !changes.length) changes.push({ path: `metadata.annotations.${TRACKING_ID}`, desired: o.metadata.annotations?.[TRACKING_ID], live: current.metadata.annotations?.[TRACKING_ID] });
     resources.push({ ...ref(o), status: synced ? 'Synced' : 'OutOfSync', ...(h ? { health: h } : {}), ...(changes.length ? { diff: changes } : {}) });
   }
   for (const o of prunable) resources.push({ ...ref(o), status: 'OutOfSync', requiresPruning: true });
@@ -168,6 +181,11 @@ async function reconcileApp(app: Resource, client: Client, deps: AppControllerDe
   const denied = await deniedResources(client, app, prepared, (o) => !!o.metadata.namespace);
   if (denied.length) {
     conditions.push({ type: 'SyncError', message: `sync refused by the project: ${denied.join('; ')}` });
+    return writeStatus(app, client, status, conditions, now);
+  }
+  const unmanaged = prepared.map((o) => live.unmanaged(o)).filter((m): m is string => !!m);
+  if (unmanaged.length) {
+    conditions.push({ type: 'SyncError', message: `sync refused by the cluster Secret: ${unmanaged.join('; ')}` });
     return writeStatus(app, client, status, conditions, now);
   }
 
@@ -199,7 +217,7 @@ async function reconcileApp(app: Resource, client: Client, deps: AppControllerDe
   if (fresh) state = { operation: op, phase: 'Running', message: 'syncing', startedAt: now, retryCount: 0, syncResult: { resources: [], revision: op.sync?.revision ?? revision, source } };
   const opRevision = op.sync?.revision ? await deps.repo.resolve(source.repoURL, op.sync.revision) : revision;
   let opDesired = prepared;
-  if (opRevision !== revision) opDesired = await prepare((await deps.repo.render(source.repoURL, opRevision, source.path ?? '.', source.directory ?? {})).objects, dest.namespace, instance, deps.live);
+  if (opRevision !== revision) opDesired = await prepare((await deps.repo.render(source.repoURL, opRevision, source.path ?? '.', source.directory ?? {})).objects, dest.namespace, instance, live);
   const opLive = opRevision === revision ? liveMap : await compare(opDesired);
   const opOptions = new Set<string>([...appOptions, ...(op.sync?.syncOptions ?? [])]);
   const tasks = planTasks(opDesired, (o) => opLive.get(resourceKey(o)), (o) => {
@@ -207,8 +225,8 @@ async function reconcileApp(app: Resource, client: Client, deps: AppControllerDe
     return !!l && l.metadata.annotations?.[TRACKING_ID] === o.metadata.annotations?.[TRACKING_ID] && diff(o, l, ignore).inSync;
   });
   const opKeys = new Set(opDesired.map(resourceKey));
-  const toPrune = deps.live.tracked(instance).filter((o) => !opKeys.has(resourceKey(o)) && !o.metadata.annotations?.[HOOK] && !o.metadata.deletionTimestamp);
-  const target = syncTarget(client, deps, opOptions, dest.namespace);
+  const toPrune = live.tracked(instance).filter((o) => !opKeys.has(resourceKey(o)) && !o.metadata.annotations?.[HOOK] && !o.metadata.deletionTimestamp);
+  const target = syncTarget(live, deps.customHealth, opOptions, dest.namespace);
   const step = await syncStep(tasks, toPrune, { prune: !!op.sync?.prune, pruneLast: opOptions.has('PruneLast=true'), applyOutOfSyncOnly: opOptions.has('ApplyOutOfSyncOnly=true'), dryRun: !!op.sync?.dryRun }, target, fresh ? [] : (state.syncResult?.resources ?? []));
   state = { ...state, phase: step.phase, message: step.message, syncResult: { ...state.syncResult, revision: opRevision, resources: step.resources } };
   let requeueAfter: number | undefined;
@@ -266,7 +284,7 @@ function ref(o: Resource) {
 }
 
 /** Namespaces defaulted from the destination, cluster-scoped kinds without one, tracking set. */
-async function prepare(objs: Resource[], namespace: string | undefined, instance: string, live: LocalLiveState): Promise<Resource[]> {
+async function prepare(objs: Resource[], namespace: string | undefined, instance: string, live: LiveState): Promise<Resource[]> {
   const out: Resource[] = [];
   for (const o of objs) {
     const t = await live.typeOf(o.apiVersion, o.kind);
@@ -278,7 +296,9 @@ async function prepare(objs: Resource[], namespace: string | undefined, instance
   return out;
 }
 
-function syncTarget(client: Client, deps: AppControllerDeps, options: Set<string>, namespace: string | undefined): SyncTarget {
+/** Writes go to the destination's API; reads come from its live state. */
+function syncTarget(live: LiveState, customHealth: CustomHealth, options: Set<string>, namespace: string | undefined): SyncTarget {
+  const client = live.client;
   let namespaceReady = false;
   return {
     async apply(obj) {
@@ -289,7 +309,7 @@ function syncTarget(client: Client, deps: AppControllerDeps, options: Set<string
       }
       const replace = own.has('Replace=true') || options.has('Replace=true');
       if (replace) {
-        const existing = await deps.live.get(obj);
+        const existing = await live.get(obj);
         if (existing) return client.update({ ...obj, metadata: { ...obj.metadata, resourceVersion: existing.metadata.resourceVersion } });
         return client.create(obj);
       }
@@ -301,8 +321,8 @@ function syncTarget(client: Client, deps: AppControllerDeps, options: Set<string
         if (!isNotFound(e)) throw e;
       });
     },
-    live: (obj) => deps.live.cached(obj),
-    health: (obj) => assessHealth(obj, deps.customHealth),
+    live: (obj) => live.cached(obj),
+    health: (obj) => assessHealth(obj, customHealth),
   };
 }
 
@@ -322,19 +342,28 @@ async function waitingOn(app: Resource, client: Client): Promise<string | undefi
   return undefined;
 }
 
-/** Cascading deletion: with the resources finalizer, tracked objects go before the Application. */
-async function finalise(app: Resource, client: Client, deps: AppControllerDeps, instance: string): Promise<{ requeueAfter?: number } | void> {
+/**
+ * Cascading deletion: with the resources finalizer, tracked objects go before the Application.
+ * When no cluster answers to the destination any more, there is nothing Pave can delete, and
+ * the finalizer goes (as in Argo CD); any other destination problem keeps it until fixed.
+ */
+async function finalise(app: Resource, client: Client, deps: AppControllerDeps, instance: string, log: Logger): Promise<{ requeueAfter?: number } | void> {
   const fins = app.metadata.finalizers ?? [];
   const mine = fins.filter((f) => f.startsWith(RESOURCES_FINALIZER));
   if (!mine.length) return;
-  for (const r of app.status?.resources ?? []) await deps.live.informer(`${r.group ? `${r.group}/` : ''}${r.version}`, r.kind);
-  const remaining = deps.live.tracked(instance).filter((o) => instanceOf(o) === instance);
-  for (const o of remaining) {
-    if (o.metadata.deletionTimestamp) continue;
-    await client.delete({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name! }).catch((e) => {
-      if (!isNotFound(e)) throw e;
-    });
-  }
+  const cluster = await deps.destinations.resolve(app.spec?.destination ?? {});
+  if (!cluster.ok && !cluster.missing) throw new Error(`cannot delete the resources of Application ${instance}: ${cluster.problem}`);
+  let remaining: Resource[] = [];
+  if (cluster.ok) {
+    for (const r of app.status?.resources ?? []) await cluster.live.watch(`${r.group ? `${r.group}/` : ''}${r.version}`, r.kind);
+    remaining = cluster.live.tracked(instance).filter((o) => instanceOf(o) === instance);
+    for (const o of remaining) {
+      if (o.metadata.deletionTimestamp) continue;
+      await cluster.live.client.delete({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name! }).catch((e) => {
+        if (!isNotFound(e)) throw e;
+      });
+    }
+  } else log.info({ app: instance, reason: cluster.problem }, 'the destination cluster is gone; its resources are left as they are');
   if (remaining.length) return { requeueAfter: 500 };
   await client.update({ ...app, metadata: { ...app.metadata, finalizers: fins.filter((f) => !mine.includes(f)) } });
 }

@@ -5,6 +5,7 @@ import type { Platform, PlatformModule } from '../platform.js';
 import type { WorkQueue } from '../runtime/workqueue.js';
 import { applicationController, appKeyOfInstance, DEPENDS_ON } from './application-controller.js';
 import { applicationSetController } from './applicationset-controller.js';
+import { ClusterRegistry } from './clusters.js';
 import { ARGO_API_VERSION, argoCrds, CONTROL_NAMESPACE } from './crds.js';
 import type { Health } from './health.js';
 import { LuaHealthChecks } from './lua-health.js';
@@ -33,14 +34,18 @@ function affects(app: Resource, changed: string[]): boolean {
 
 /**
  * Delivery: Argo CD's Application, AppProject and ApplicationSet served from argoproj.io/v1alpha1,
- * the repo service, and the controllers that sync Git into Pave. Pushes to the built-in host
- * reach the Applications on the changed paths through the GitRepository objects' status.
+ * the repo service, and the controllers that sync Git into Pave or into remote clusters declared
+ * by Argo CD cluster Secrets. Pushes to the built-in host reach the Applications on the changed
+ * paths through the GitRepository objects' status.
  */
-export function gitOpsModule(): PlatformModule & { repoService(): RepoService | undefined } {
+export function gitOpsModule(): PlatformModule & { repoService(): RepoService | undefined; clusters(): ClusterRegistry | undefined } {
   let repo: RepoService | undefined;
+  let clusters: ClusterRegistry | undefined;
   return {
     /** The module's repo service (its render counter is what benchmarks read). */
     repoService: () => repo,
+    /** The declared clusters and the remote ones being watched. */
+    clusters: () => clusters,
     name: 'gitops',
     async install(p: Platform) {
       for (const crd of argoCrds()) await p.client.apply(crd, { fieldManager: 'pave-gitops', force: true });
@@ -83,7 +88,9 @@ export function gitOpsModule(): PlatformModule & { repoService(): RepoService | 
       };
       repo = new RepoService({ cacheDir: join(p.dataDir, 'gitops', 'repos'), credentials, knownRefs });
       const queueRef: { queue?: WorkQueue<string> } = {};
-      const live = new LocalLiveState(p.client, informers, (instance) => queueRef.queue?.add(appKeyOfInstance(instance)));
+      const onTrackedChange = (instance: string) => queueRef.queue?.add(appKeyOfInstance(instance));
+      const local = new LocalLiveState(p.client, informers, onTrackedChange);
+      clusters = new ClusterRegistry({ local, secrets, apps, log, onTrackedChange, requeue: (key) => queueRef.queue?.add(key) });
       const lua = new LuaHealthChecks(log);
       const settings = informers.get('v1', 'ConfigMap', CONTROL_NAMESPACE);
       const loadLua = (cm: Resource) => {
@@ -134,11 +141,12 @@ export function gitOpsModule(): PlatformModule & { repoService(): RepoService | 
         const t = p.registry.lookup(o.apiVersion, o.kind);
         return t?.categories.some((c) => c === 'managed' || c === 'composite' || c === 'claim') ? { status: 'Progressing', message: 'waiting for the control plane to report Synced and Ready' } : undefined;
       };
-      const controller = p.manager.add(applicationController({ repo, live, customHealth: (o) => lua.check(o) ?? crossplaneHealth(o), log }, queueRef, watches));
+      const controller = p.manager.add(applicationController({ repo, destinations: clusters, customHealth: (o) => lua.check(o) ?? crossplaneHealth(o), log }, queueRef, watches));
       queueRef.queue = controller.queue;
       p.manager.add(applicationSetController(repo, log));
     },
     async stop() {
+      await clusters?.close();
       repo?.close();
     },
   };

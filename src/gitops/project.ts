@@ -11,6 +11,26 @@ function globMatch(pattern: string | undefined, value: string): boolean {
   return globToRegExp(pattern).test(value);
 }
 
+/** Destination patterns as Argo CD matches them: `*` spans any characters, `/` included (servers have paths); `{a,b}` alternates. */
+function destinationMatch(pattern: string | undefined, value: string): boolean {
+  if (pattern === undefined || pattern === '*') return true;
+  let re = '';
+  let depth = 0;
+  for (const c of pattern) {
+    if (c === '*') re += '.*';
+    else if (c === '?') re += '.';
+    else if (c === '{') {
+      re += '(?:';
+      depth++;
+    } else if (c === '}' && depth) {
+      re += ')';
+      depth--;
+    } else if (c === ',' && depth) re += '|';
+    else re += c.replace(/[.+^$()|[\]\\{}]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`).test(value);
+}
+
 /** Argo CD's list semantics: `!pattern` entries deny, others allow; an empty list allows nothing. */
 function permitted(patterns: string[] | undefined, value: string): boolean {
   const list = patterns ?? [];
@@ -39,22 +59,36 @@ export function forgetProjects(): void {
   projects.clear();
 }
 
+/** A resolved destination: the cluster's server and name (both known once resolved), and the namespace. */
+export interface ProjectDestination {
+  server: string;
+  name: string;
+  namespace?: string;
+}
+
+/**
+ * Argo CD's destination rule: an entry permits the destination when its server or its name
+ * pattern matches the cluster's, and its namespace pattern matches. An entry with neither
+ * server nor name matches every cluster.
+ */
+export function destinationPermitted(project: Resource, dest: ProjectDestination): boolean {
+  return (project.spec?.destinations ?? []).some((d: { server?: string; name?: string; namespace?: string }) => {
+    const clusterOk = d.server || d.name ? (!!d.server && destinationMatch(d.server, dest.server)) || (!!d.name && destinationMatch(d.name, dest.name)) : true;
+    return clusterOk && destinationMatch(d.namespace, dest.namespace ?? '');
+  });
+}
+
 /**
  * Checks an Application's source and destination against its AppProject. Returns the reason it is
  * not permitted (naming the field and the project), or undefined.
  */
-export async function checkProject(client: Client, app: Resource, source: { repoURL: string }, dest: { server?: string; name?: string; namespace?: string }): Promise<string | undefined> {
+export async function checkProject(client: Client, app: Resource, source: { repoURL: string }, dest: ProjectDestination): Promise<string | undefined> {
   const name = app.spec?.project || 'default';
   const project = await loadProject(client, app.metadata.namespace!, name);
   if (!project) return `spec.project: AppProject "${name}" does not exist in namespace ${app.metadata.namespace}`;
   const p = project.spec ?? {};
   if (!permitted(p.sourceRepos, source.repoURL)) return `spec.source.repoURL: repository ${source.repoURL} is not permitted in project "${name}"`;
-  const server = dest.server ?? (dest.name === 'in-cluster' ? 'https://kubernetes.default.svc' : '');
-  const ok = (p.destinations ?? []).some((d: { server?: string; name?: string; namespace?: string }) => {
-    const serverOk = d.server ? globMatch(d.server, server) : d.name ? globMatch(d.name, dest.name ?? (server === 'https://kubernetes.default.svc' ? 'in-cluster' : '')) : true;
-    return serverOk && globMatch(d.namespace, dest.namespace ?? '');
-  });
-  if (!ok) return `spec.destination: server ${server || dest.name} namespace ${dest.namespace ?? '(none)'} is not permitted in project "${name}"`;
+  if (!destinationPermitted(project, dest)) return `spec.destination: server ${dest.server}${dest.name ? ` (cluster ${dest.name})` : ''} namespace ${dest.namespace ?? '(none)'} is not permitted in project "${name}"`;
   return undefined;
 }
 
