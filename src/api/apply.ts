@@ -1,5 +1,6 @@
 import { ApiError } from './errors.js';
 import type { ManagedFieldsEntry, Resource } from './types.js';
+import { jsonClone } from './clone.js';
 
 /**
  * Server-side apply with a deliberately simple ownership model: each Apply field manager owns
@@ -82,7 +83,7 @@ function removeAt(obj: any, path: string[]): void {
 }
 
 function deepMerge(base: any, over: any): any {
-  if (!isPlainObject(over) || !isPlainObject(base)) return structuredClone(over);
+  if (!isPlainObject(over) || !isPlainObject(base)) return jsonClone(over);
   const out: Record<string, any> = { ...base };
   for (const [k, v] of Object.entries(over)) {
     if (v === null) delete out[k];
@@ -98,7 +99,7 @@ function deepMerge(base: any, over: any): any {
  */
 export function serverSideApply(live: Resource | undefined, config: Resource, manager: string, force: boolean, statusIsSubresource: boolean, now: string): Resource {
   const applied = fieldSet(config, statusIsSubresource);
-  const entries: ManagedFieldsEntry[] = structuredClone(live?.metadata.managedFields ?? []);
+  const entries: ManagedFieldsEntry[] = jsonClone(live?.metadata.managedFields ?? []);
   const owned = new Map<string, Set<string>>();
   for (const e of entries) if (e.operation === 'Apply') owned.set(e.manager, fromFieldsV1(e.fieldsV1));
   const mine = owned.get(manager) ?? new Set<string>();
@@ -121,7 +122,7 @@ export function serverSideApply(live: Resource | undefined, config: Resource, ma
     for (const c of conflicts) owned.get(c.manager)?.delete(c.field.split('.').join(SEP));
   }
 
-  let merged: Resource = live ? structuredClone(live) : ({ apiVersion: config.apiVersion, kind: config.kind, metadata: {} } as Resource);
+  let merged: Resource = live ? jsonClone(live) : ({ apiVersion: config.apiVersion, kind: config.kind, metadata: {} } as Resource);
   for (const f of mine) {
     if (applied.has(f)) continue;
     const sharedWithOther = [...owned].some(([m, s]) => m !== manager && s.has(f));

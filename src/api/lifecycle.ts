@@ -5,6 +5,7 @@ import { ApiError } from './errors.js';
 import { typeFromCrd } from './registry.js';
 import type { ResourceService, Target } from './service.js';
 import type { Resource } from './types.js';
+import { jsonClone } from './clone.js';
 
 const NS_FINALIZER = 'kubernetes';
 const CRD_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
@@ -88,7 +89,7 @@ export class ContentCleanup {
     }
     if (remaining > 0) return true;
     if ((obj.metadata.finalizers ?? []).includes(finalizer)) {
-      const next: Resource = structuredClone(obj);
+      const next: Resource = jsonClone(obj);
       next.metadata.finalizers = (next.metadata.finalizers ?? []).filter((f) => f !== finalizer);
       await this.service.update(owner, next, { user: SYSTEM }).catch(ignoreNotFound);
     }

@@ -1,4 +1,5 @@
 import { ApiError } from './errors.js';
+import { jsonClone } from './clone.js';
 
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 
@@ -16,7 +17,7 @@ function isPlainObject(v: unknown): v is Record<string, any> {
 
 /** RFC 7386 JSON merge patch. Returns a new value; `target` is not modified. */
 export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!isPlainObject(patch)) return structuredClone(patch);
+  if (!isPlainObject(patch)) return jsonClone(patch);
   const out: Record<string, any> = isPlainObject(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
@@ -31,10 +32,10 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
  * `$setElementOrder/` and `$deleteFromPrimitiveList/` directives are honoured or dropped.
  */
 export function strategicMergePatch(target: unknown, patch: unknown): unknown {
-  if (!isPlainObject(patch)) return structuredClone(patch);
+  if (!isPlainObject(patch)) return jsonClone(patch);
   if (patch.$patch === 'replace') {
     const { $patch: _p, ...rest } = patch;
-    return structuredClone(rest);
+    return jsonClone(rest);
   }
   if (patch.$patch === 'delete') return undefined;
   const out: Record<string, any> = isPlainObject(target) ? { ...target } : {};
@@ -87,7 +88,7 @@ function deepEqual(a: unknown, b: unknown): boolean {
 /** RFC 6902 JSON patch. Returns a new document. */
 export function jsonPatch(doc: unknown, ops: unknown): unknown {
   if (!Array.isArray(ops)) throw ApiError.badRequest('a JSON patch must be an array of operations');
-  let out = structuredClone(doc);
+  let out = jsonClone(doc);
   ops.forEach((raw, i) => {
     const op = raw as JsonPatchOp;
     const where = `JSON patch operation ${i} (${op?.op} ${op?.path})`;
@@ -120,14 +121,14 @@ export function jsonPatch(doc: unknown, ops: unknown): unknown {
     };
     switch (op.op) {
       case 'add':
-        add(segs, structuredClone(op.value));
+        add(segs, jsonClone(op.value));
         break;
       case 'remove':
         remove(segs);
         break;
       case 'replace':
         remove(segs);
-        add(segs, structuredClone(op.value));
+        add(segs, jsonClone(op.value));
         break;
       case 'move': {
         const v = remove(parsePointer(op.from ?? '', where));
@@ -135,7 +136,7 @@ export function jsonPatch(doc: unknown, ops: unknown): unknown {
         break;
       }
       case 'copy':
-        add(segs, structuredClone(get(parsePointer(op.from ?? '', where))));
+        add(segs, jsonClone(get(parsePointer(op.from ?? '', where))));
         break;
       case 'test':
         if (!deepEqual(get(segs), op.value)) throw new ApiError(422, 'Invalid', `${where}: test failed`);

@@ -9,6 +9,7 @@ import type { Store, StoreEvent } from './store/store.js';
 import { joinApiVersion, type ObjectKey, type Resource, type ResourceList, type WatchEvent } from './types.js';
 import { metadataProblems } from './validation.js';
 import { jsonEqual } from './equality.js';
+import { jsonClone } from './clone.js';
 
 /** Where a request points: a type at a version, a namespace ('' for cluster scope), maybe a name. */
 export interface Target {
@@ -197,7 +198,7 @@ export class ResourceService {
       try {
         if (type === 'apply') return await this.applyPatch(t, name, existing, patch as Resource, ctx, opts);
         if (!existing) throw ApiError.notFound(t.type.plural, name, t.type.group);
-        const base = this.present(t, structuredClone(existing));
+        const base = this.present(t, jsonClone(existing));
         let next: Resource;
         if (type === 'merge') next = mergePatch(base, patch) as Resource;
         else if (type === 'strategic') next = strategicMergePatch(base, patch) as Resource;
@@ -235,7 +236,7 @@ export class ResourceService {
     if (cfg.metadata.resourceVersion && cfg.metadata.resourceVersion !== existing.metadata.resourceVersion) {
       throw ApiError.conflict(t.type.plural, name, 'the object has been modified; please apply your changes to the latest version and try again', t.type.group);
     }
-    const merged = serverSideApply(this.present(t, structuredClone(existing)), cfg, manager, !!opts.force, statusSub && opts.subresource !== 'status', now());
+    const merged = serverSideApply(this.present(t, jsonClone(existing)), cfg, manager, !!opts.force, statusSub && opts.subresource !== 'status', now());
     merged.metadata.resourceVersion = existing.metadata.resourceVersion;
     return this.writeUpdate(t, existing, merged, ctx, opts.subresource, true);
   }
@@ -246,14 +247,14 @@ export class ResourceService {
     let next: Resource;
     if (subresource === 'status') {
       if (!statusSub) throw ApiError.notFound(`${t.type.plural}/status`, existing.metadata.name!, t.type.group);
-      next = structuredClone(existing);
+      next = jsonClone(existing);
       if (incoming.status === undefined) delete next.status;
       else next.status = incoming.status;
     } else {
       next = incoming;
       if (statusSub) {
         if (existing.status === undefined) delete next.status;
-        else next.status = structuredClone(existing.status);
+        else next.status = jsonClone(existing.status);
       }
       const m = next.metadata;
       const o = existing.metadata;
@@ -325,7 +326,7 @@ export class ResourceService {
           return this.present(t, deleted);
         }
         if (existing.metadata.deletionTimestamp && sameList(finalizers, existing.metadata.finalizers ?? [])) return this.present(t, existing);
-        const next = structuredClone(existing);
+        const next = jsonClone(existing);
         next.metadata.finalizers = finalizers;
         next.metadata.deletionTimestamp ??= now();
         next.metadata.deletionGracePeriodSeconds = 0;
@@ -398,7 +399,7 @@ export class ResourceService {
     if (body.metadata !== undefined && (typeof body.metadata !== 'object' || body.metadata === null || Array.isArray(body.metadata))) {
       throw ApiError.invalid(t.type.kind, '', [{ field: 'metadata', message: 'Invalid value: must be an object' }], t.type.group);
     }
-    const obj = structuredClone(body);
+    const obj = jsonClone(body);
     obj.apiVersion = expected;
     obj.kind = t.type.kind;
     obj.metadata ??= {};

@@ -10,6 +10,7 @@ import { connectionDigest } from './composition/connection.js';
 import { revisionIndex } from './revisions.js';
 import { selectRevision } from './selection.js';
 import type { Xrd } from './xrd-crds.js';
+import { jsonClone } from '../api/clone.js';
 
 export const CLAIM_FINALIZER = 'finalizer.apiextensions.crossplane.io';
 const CROSSPLANE_API = 'apiextensions.crossplane.io/v1';
@@ -82,7 +83,7 @@ export class ClaimReconciler {
     }
     // whatever happens next, a retry must run in full
     this.settled.delete(key);
-    let claim = structuredClone(cached);
+    let claim = jsonClone(cached);
     const meta = claim.metadata;
 
     if (meta.deletionTimestamp) return this.finalize(ctx, claim);
@@ -126,7 +127,7 @@ export class ClaimReconciler {
     for (const f of XR_CHOICES) if (xr.spec?.[f] && (!spec[f] || (automatic && f === 'compositionRevisionRef'))) spec[f] = xr.spec[f];
     if (!jsonEqual(spec, claim.spec)) claim = await ctx.client.update({ ...claim, spec });
 
-    const status = structuredClone(claim.status ?? {});
+    const status = jsonClone(claim.status ?? {});
     for (const [k, v] of Object.entries(xr.status ?? {})) if (k !== 'conditions' && k !== 'connectionDetails') status[k] = v;
     const xrSynced = getCondition(xr, 'Synced');
     const xrReady = getCondition(xr, 'Ready');
@@ -156,7 +157,7 @@ export class ClaimReconciler {
         });
       }
       if (policy === 'Foreground') {
-        const status = structuredClone(claim.status ?? {});
+        const status = jsonClone(claim.status ?? {});
         setConditions(status, ready('False', Reason.Deleting, `waiting for composite resource ${name} and its resources to be deleted`));
         if (!jsonEqual(status, claim.status ?? {})) await ctx.client.updateStatus({ ...claim, status }).catch(() => undefined);
         return { requeueAfter: 1000 };
@@ -210,7 +211,7 @@ export class ClaimReconciler {
 
   private async getXr(ctx: ControllerContext, name: string): Promise<Resource | undefined> {
     const hit = ctx.informers.get(this.xrGvk.apiVersion, this.xrGvk.kind).get(name);
-    if (hit) return structuredClone(hit);
+    if (hit) return jsonClone(hit);
     try {
       return await ctx.client.get({ apiVersion: this.xrGvk.apiVersion, kind: this.xrGvk.kind, name });
     } catch (e) {
@@ -260,7 +261,7 @@ export class ClaimReconciler {
   }
 
   private async fail(ctx: ControllerContext, claim: Resource, message: string, retry = true): Promise<void> {
-    const status = structuredClone(claim.status ?? {});
+    const status = jsonClone(claim.status ?? {});
     setConditions(status, synced(false, message));
     ctx.recorder.event(claim, 'Warning', 'BindCompositeResource', message);
     if (!jsonEqual(status, claim.status ?? {})) await ctx.client.updateStatus({ ...claim, status }).catch(() => undefined);

@@ -10,6 +10,7 @@ import type { ControlPlane } from './control-plane.js';
 import type { ObservedResource } from './functions/types.js';
 import { LABEL_COMPOSITION_NAME, revisionIndex } from './revisions.js';
 import { selectRevision } from './selection.js';
+import { jsonClone } from '../api/clone.js';
 
 const API = 'apiextensions.crossplane.io/v1';
 export const COMPOSED_MANAGER = 'apiextensions.crossplane.io/composed';
@@ -85,7 +86,7 @@ export class CompositeReconciler {
       this.settled.delete(key);
       return;
     }
-    let xr = structuredClone(cached);
+    let xr = jsonClone(cached);
     const xrd = this.cp.xrd(this.xrdName);
     if (!xrd) return;
     const revInformer = ctx.informers.get(API, 'CompositionRevision');
@@ -171,7 +172,7 @@ export class CompositeReconciler {
     }
 
     // 5. report
-    const status = structuredClone(xr.status ?? {});
+    const status = jsonClone(xr.status ?? {});
     const desiredStatus = result.composite?.status;
     if (desiredStatus && typeof desiredStatus === 'object') {
       for (const [k, v] of Object.entries(desiredStatus)) if (k !== 'conditions') status[k] = v;
@@ -265,7 +266,7 @@ export class CompositeReconciler {
 
   /** Synced=False with the reason, and a Warning Event; throwing retries with backoff. */
   private async fail(ctx: ControllerContext, xr: Resource, reason: string, message: string, retry = true): Promise<void> {
-    const status = structuredClone(xr.status ?? {});
+    const status = jsonClone(xr.status ?? {});
     setConditions(status, synced(false, message));
     if (!getCondition(xr, 'Ready')) setConditions(status, ready('False', Reason.Creating));
     ctx.recorder.event(xr, 'Warning', reason, message);

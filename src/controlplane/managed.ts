@@ -11,6 +11,7 @@ import { connectionDigest } from './composition/connection.js';
 import { ConnectionCache } from './provider-connections.js';
 import { CREATE_FAILED, CREATE_PENDING, CREATE_SUCCEEDED, createPending, EXTERNAL_NAME, FINALIZER, parseDuration, PAUSED, POLL_INTERVAL, stamp } from './managed-annotations.js';
 import type { ExternalClient, ExternalObservation, ManagedKind, ManagedResource, Provider } from './provider.js';
+import { jsonClone } from '../api/clone.js';
 
 export interface ManagedReconcilerOptions {
   /** How often a resource is observed when its provider has no observeMany (default 10 s). */
@@ -130,7 +131,7 @@ export class ManagedReconciler {
     // whatever happens next, a retry must run in full
     this.settled.delete(key);
     this.due.delete(key);
-    let mr = structuredClone(cached);
+    let mr = jsonClone(cached);
     const meta = mr.metadata;
     const policies = (mr.spec.managementPolicies ?? ['*']) as Policy[];
     const can = (p: Policy) => policies.includes('*') || policies.includes(p);
@@ -265,7 +266,7 @@ export class ManagedReconciler {
         return this.fail(ctx, mr, 'CannotDeleteExternalResource', `cannot delete external resource: ${(e as Error).message}`, ready('False', Reason.Deleting));
       }
     }
-    const next = structuredClone(mr);
+    const next = jsonClone(mr);
     next.metadata.finalizers = (next.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
     try {
       await ctx.client.update(next);
@@ -361,7 +362,7 @@ export class ManagedReconciler {
 
   /** Writes the status if it changed; returns the resource as stored. */
   private async writeStatus(client: Client, mr: ManagedResource, conds: ReturnType<typeof synced>[], atProvider?: Record<string, unknown>): Promise<ManagedResource> {
-    const status = structuredClone(mr.status ?? {});
+    const status = jsonClone(mr.status ?? {});
     setConditions(status, ...conds);
     if (atProvider) status.atProvider = atProvider;
     if (jsonEqual(status, mr.status ?? {})) return mr;

@@ -1,6 +1,7 @@
 import type { ControllerSpec } from '../runtime/controller.js';
 import { setConditions } from './conditions.js';
 import type { Provider } from './provider.js';
+import { jsonClone } from '../api/clone.js';
 
 export const IN_USE_FINALIZER = 'in-use.crossplane.io';
 const LABEL = 'crossplane.io/provider-config';
@@ -27,7 +28,7 @@ export function providerConfigController(provider: Provider): ControllerSpec | u
       usages.addIndexer('providerconfig', (u) => [u.metadata.labels?.[LABEL] ?? u.providerConfigRef?.name ?? '']);
       if (!usages.hasSynced()) return { requeueAfter: 200 };
       const users = usages.byIndex('providerconfig', key).length;
-      const obj = structuredClone(cached);
+      const obj = jsonClone(cached);
       const finalizers = obj.metadata.finalizers ?? [];
       if (obj.metadata.deletionTimestamp) {
         if (users === 0 && finalizers.includes(IN_USE_FINALIZER)) {
@@ -38,7 +39,7 @@ export function providerConfigController(provider: Provider): ControllerSpec | u
         const updated = await ctx.client.update({ ...obj, metadata: { ...obj.metadata, finalizers: [...finalizers, IN_USE_FINALIZER] } });
         obj.metadata = updated.metadata;
       }
-      const status = structuredClone(obj.status ?? {});
+      const status = jsonClone(obj.status ?? {});
       status.users = users;
       if (obj.metadata.deletionTimestamp) setConditions(status, { type: 'Terminating', status: 'True', reason: 'InUse', message: `${users} managed resource${users === 1 ? '' : 's'} still use${users === 1 ? 's' : ''} this ${pc.kind}` });
       if (JSON.stringify(status) !== JSON.stringify(obj.status ?? {})) await ctx.client.updateStatus({ ...obj, status }).catch(() => undefined);

@@ -2,6 +2,7 @@ import type { ControllerSpec } from '../runtime/controller.js';
 import { Reason, setConditions } from './conditions.js';
 import { FIELD_MANAGER, type ControlPlane } from './control-plane.js';
 import { claimCrd, compositeCrd, referenceableVersion, XrdError, type Xrd } from './xrd-crds.js';
+import { jsonClone } from '../api/clone.js';
 
 /**
  * CompositeResourceDefinition → composite and claim CRDs, then the controllers that serve
@@ -16,8 +17,8 @@ export function xrdController(cp: ControlPlane): ControllerSpec {
     async reconcile(key, ctx) {
       const cached = ctx.informers.get('apiextensions.crossplane.io/v1', 'CompositeResourceDefinition').get(key) as Xrd | undefined;
       if (!cached || cached.metadata.deletionTimestamp) return;
-      const xrd = structuredClone(cached);
-      const status = structuredClone(xrd.status ?? {});
+      const xrd = jsonClone(cached);
+      const status = jsonClone(xrd.status ?? {});
       let composite;
       let claim;
       try {

@@ -7,6 +7,7 @@ import type { ObjectKey, Resource } from '../types.js';
 import type { SecretCipher } from './cipher.js';
 import { EventLog } from './event-log.js';
 import type { Store, StoreEvent, StoreListOptions, StoreListResult, StoreWatchOptions } from './store.js';
+import { jsonClone } from '../clone.js';
 
 export interface SqliteStoreOptions {
   /** A file path, or ':memory:'. */
@@ -274,7 +275,7 @@ export class SqliteStore implements Store {
       if (o.event.type === 'DELETED' || o.text === undefined) this.recent.delete(k);
       else this.remember(k, o.text);
       this.log.append(o.event);
-      op.resolve(structuredClone(o.event.object));
+      op.resolve(jsonClone(o.event.object));
     });
   }
 

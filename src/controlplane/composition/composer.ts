@@ -3,6 +3,7 @@ import type { Resource } from '../../api/types.js';
 import type { FunctionRegistry } from '../functions/registry.js';
 import type { PatchAndTransformInput } from '../functions/patch-and-transform.js';
 import type { DesiredResource, FunctionCondition, ObservedResource, RunFunctionRequest, State } from '../functions/types.js';
+import { jsonClone } from '../../api/clone.js';
 
 /** The spec of a Composition (or of a CompositionRevision, which copies it). */
 export interface CompositionSpec {
@@ -98,7 +99,7 @@ export async function compose(req: ComposeRequest): Promise<ComposeResult> {
     try {
       const fn = await req.functions.resolve(step.functionRef?.name ?? '', req.functionObject?.(step.functionRef?.name ?? ''), req.baseDir);
       // built-in functions never change their request; others get a copy they may change freely
-      response = await fn.run(req.functions.isBuiltin(fn) ? request : structuredClone(request));
+      response = await fn.run(req.functions.isBuiltin(fn) ? request : jsonClone(request));
     } catch (e) {
       return result(`${label} (function ${step.functionRef?.name}) failed: ${(e as Error).message}`);
     }
@@ -130,7 +131,7 @@ export function composedName(xr: Resource, resourceName: string): string {
 
 /** Names, labels and owns a desired composed resource the way Crossplane does. */
 export function finishComposed(xr: Resource, resourceName: string, desired: Resource, existingName?: string): Resource {
-  const out = structuredClone(desired);
+  const out = jsonClone(desired);
   const meta = (out.metadata ??= {});
   meta.name = meta.name || existingName || composedName(xr, resourceName);
   delete meta.generateName;

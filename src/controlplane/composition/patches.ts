@@ -1,5 +1,6 @@
 import { FieldPathError, getFieldPath, schemaAllowsPath, setFieldPath } from '../fieldpath.js';
 import { applyTransforms, goFormat, type Transform } from './transforms.js';
+import { jsonClone } from '../../api/clone.js';
 
 /**
  * Crossplane's patches: copy a value between the composite resource (XR) and a composed
@@ -102,7 +103,7 @@ function copy(p: Patch, from: Record<string, any>, to: Record<string, any>, toSc
     if (p.policy?.fromFieldPath === 'Required') throw new Error(`required field ${p.fromFieldPath} is not set`);
     return;
   }
-  write(p, to, p.toFieldPath ?? p.fromFieldPath, applyTransforms(structuredClone(value), p.transforms), toSchema);
+  write(p, to, p.toFieldPath ?? p.fromFieldPath, applyTransforms(jsonClone(value), p.transforms), toSchema);
 }
 
 function combine(p: Patch, from: Record<string, any>, to: Record<string, any>, toSchema?: Record<string, any>): void {

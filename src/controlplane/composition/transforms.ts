@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { jsonClone } from '../../api/clone.js';
 
 /**
  * Crossplane's patch transforms (map, match, math, string, convert), applied in order to a
@@ -66,7 +67,7 @@ function mapTransform(v: unknown, map: Record<string, unknown> | undefined): unk
   if (!map) throw new Error('map is required');
   if (typeof v !== 'string') throw new Error(`input must be a string to look up in the map, got ${describeType(v)}`);
   if (!(v in map)) throw new Error(`key "${v}" is not found in the map`);
-  return structuredClone(map[v]);
+  return jsonClone(map[v]);
 }
 
 function matchTransform(v: unknown, m: Transform['match']): unknown {
@@ -75,7 +76,7 @@ function matchTransform(v: unknown, m: Transform['match']): unknown {
     const type = p.type ?? 'literal';
     if (type === 'literal') {
       if (p.literal === undefined) throw new Error(`pattern ${i}: literal is required`);
-      if (typeof v === 'string' && v === p.literal) return structuredClone(p.result);
+      if (typeof v === 'string' && v === p.literal) return jsonClone(p.result);
     } else if (type === 'regexp') {
       if (!p.regexp) throw new Error(`pattern ${i}: regexp is required`);
       let re: RegExp;
@@ -84,11 +85,11 @@ function matchTransform(v: unknown, m: Transform['match']): unknown {
       } catch (e) {
         throw new Error(`pattern ${i}: invalid regexp: ${(e as Error).message}`);
       }
-      if (typeof v === 'string' && re.test(v)) return structuredClone(p.result);
+      if (typeof v === 'string' && re.test(v)) return jsonClone(p.result);
     } else throw new Error(`pattern ${i}: unknown type "${type}"`);
   }
   if (m.fallbackTo === 'Input') return v;
-  return structuredClone(m.fallbackValue ?? null);
+  return jsonClone(m.fallbackValue ?? null);
 }
 
 function mathTransform(v: unknown, m: Transform['math']): unknown {

@@ -1,4 +1,5 @@
 import type { CompositionFunction, RunFunctionRequest, RunFunctionResponse } from './types.js';
+import { jsonClone } from '../../api/clone.js';
 
 /**
  * function-auto-ready, built in: marks each desired composed resource ready when its observed
@@ -8,7 +9,7 @@ export function autoReady(): CompositionFunction {
   return {
     name: 'function-auto-ready',
     run(req: RunFunctionRequest): RunFunctionResponse {
-      const desired = structuredClone(req.desired);
+      const desired = jsonClone(req.desired);
       for (const [name, d] of Object.entries(desired.resources)) {
         if (d.ready && d.ready !== 'READY_UNSPECIFIED') continue;
         const o = req.observed.resources[name]?.resource;

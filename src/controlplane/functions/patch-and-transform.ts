@@ -3,6 +3,7 @@ import { extractConnectionDetails, type ConnectionDetail } from '../composition/
 import { applyPatch, expandPatchSets, patchDirection, type Patch, type PatchSet } from '../composition/patches.js';
 import { isReady, type ReadinessCheck } from '../composition/readiness.js';
 import { fatal, type CompositionFunction, type DesiredResource, type RunFunctionRequest, type RunFunctionResponse } from './types.js';
+import { jsonClone } from '../../api/clone.js';
 
 /** One composed resource template, as Resources mode and function-patch-and-transform write it. */
 export interface ComposedTemplate {
@@ -37,12 +38,12 @@ export function patchAndTransform(schemas?: SchemaLookup): CompositionFunction {
     name: 'function-patch-and-transform',
     run(req: RunFunctionRequest): RunFunctionResponse {
       const input = (req.input ?? {}) as PatchAndTransformInput;
-      const desired = structuredClone(req.desired);
+      const desired = jsonClone(req.desired);
       // read only: composed-bound patches read the XR, composite-bound ones write desiredComposite
       const composite = req.observed.composite.resource;
       // ToComposite patches write here; only what they write becomes desired composite state
       const desiredComposite: Record<string, any> = desired.composite.resource ?? { apiVersion: composite.apiVersion, kind: composite.kind, metadata: {} };
-      const environment = structuredClone((req.context[ENVIRONMENT_KEY] as Record<string, any>) ?? {});
+      const environment = jsonClone((req.context[ENVIRONMENT_KEY] as Record<string, any>) ?? {});
       const connection: Record<string, string> = { ...(desired.composite.connectionDetails ?? {}) };
       try {
         (input.environment?.patches ?? []).forEach((p, i) => {
@@ -56,7 +57,7 @@ export function patchAndTransform(schemas?: SchemaLookup): CompositionFunction {
           const where = `resource "${name}"`;
           if (!tpl.base?.apiVersion || !tpl.base.kind) throw new Error(`${where}: base must have apiVersion and kind`);
           const observed = req.observed.resources[name];
-          const composed: Record<string, any> = structuredClone(tpl.base);
+          const composed: Record<string, any> = jsonClone(tpl.base);
           composed.metadata ??= {};
           const schema = schemas?.(tpl.base.apiVersion, tpl.base.kind);
           let patches;
