@@ -33,7 +33,14 @@ function flatten(e: Entity): [string, string, string][] {
   const walk = (v: unknown, path: string) => {
     if (v === null || v === undefined) return;
     if (Array.isArray(v)) {
-      for (const x of v) walk(x, path);
+      for (const x of v) {
+        walk(x, path);
+        // as in Backstage's search table, a listed value is also a key: metadata.tags.java=true
+        if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') {
+          const s = String(x);
+          if (s.length <= MAX_VALUE_LENGTH) out.push([`${path}.${s.toLowerCase()}`, 'true', 'true']);
+        }
+      }
       return;
     }
     if (typeof v === 'object') {

@@ -43,27 +43,51 @@ export function parseFilterParams(filters: string[]): Predicate | undefined {
   return alternatives.length === 1 ? alternatives[0] : { $any: alternatives };
 }
 
-/** Checks a predicate's shape up front, so a malformed query is a 400 naming the operator, not a 500. */
+const LOGICAL = ['$all', '$any', '$not'];
+const MATCHERS = ['$exists', '$in', '$hasPrefix', '$contains'];
+const isPrimitive = (v: unknown): v is Primitive => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+
+/**
+ * Checks a predicate's shape up front, so a malformed query is a 400 naming the part that is
+ * wrong (`query.$all[0].kind: ...`), not a 500 or a silently ignored key. As in Backstage,
+ * $all, $any and $not stand alone in their object; unknown operators and matchers are refused.
+ */
 export function checkPredicate(p: unknown, at = 'query'): Predicate {
   if (!p || typeof p !== 'object' || Array.isArray(p)) throw new EntityError(`${at} must be an object`, at);
   const o = p as Record<string, unknown>;
-  if ('$all' in o || '$any' in o) {
-    const op = '$all' in o ? '$all' : '$any';
-    if (!Array.isArray(o[op])) throw new EntityError(`${at}.${op} must be a list`, `${at}.${op}`);
-    (o[op] as unknown[]).forEach((x, i) => checkPredicate(x, `${at}.${op}[${i}]`));
-    return p as Predicate;
-  }
-  if ('$not' in o) {
-    checkPredicate(o.$not, `${at}.$not`);
+  const keys = Object.keys(o);
+  const op = keys.find((k) => LOGICAL.includes(k));
+  if (op) {
+    if (keys.length !== 1) throw new EntityError(`${at}: ${op} must be the only key of its object; wrap the other conditions in $all`, at);
+    if (op === '$not') checkPredicate(o.$not, `${at}.$not`);
+    else {
+      if (!Array.isArray(o[op])) throw new EntityError(`${at}.${op} must be a list of predicates`, `${at}.${op}`);
+      (o[op] as unknown[]).forEach((x, i) => checkPredicate(x, `${at}.${op}[${i}]`));
+    }
     return p as Predicate;
   }
   for (const [k, v] of Object.entries(o)) {
-    if (k.startsWith('$')) throw new EntityError(`${at}: unknown operator "${k}"`, `${at}.${k}`);
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      const ops = Object.keys(v);
-      if (ops.length !== 1 || !['$exists', '$in', '$hasPrefix', '$contains'].includes(ops[0]!)) throw new EntityError(`${at}.${k}: unknown matcher ${JSON.stringify(ops)}`, `${at}.${k}`);
-      if (ops[0] === '$in' && !Array.isArray((v as { $in: unknown }).$in)) throw new EntityError(`${at}.${k}.$in must be a list`, `${at}.${k}.$in`);
-    } else if (!['string', 'number', 'boolean'].includes(typeof v)) throw new EntityError(`${at}.${k} must be a string, number, boolean or matcher`, `${at}.${k}`);
+    const path = `${at}.${k}`;
+    if (k.startsWith('$')) throw new EntityError(`${at}: unknown operator "${k}" (use $all, $any or $not)`, path);
+    if (isPrimitive(v)) continue;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new EntityError(`${path} must be a string, number, boolean or one of ${MATCHERS.join(', ')}`, path);
+    const ops = Object.keys(v);
+    if (ops.length !== 1 || !MATCHERS.includes(ops[0]!)) throw new EntityError(`${path}: unknown matcher ${JSON.stringify(ops)} (use one of ${MATCHERS.join(', ')})`, path);
+    const m = v as Record<string, unknown>;
+    if ('$exists' in m && typeof m.$exists !== 'boolean') throw new EntityError(`${path}.$exists must be true or false`, `${path}.$exists`);
+    if ('$in' in m) {
+      if (!Array.isArray(m.$in)) throw new EntityError(`${path}.$in must be a list`, `${path}.$in`);
+      m.$in.forEach((x, i) => {
+        if (!isPrimitive(x)) throw new EntityError(`${path}.$in[${i}] must be a string, number or boolean`, `${path}.$in[${i}]`);
+      });
+    }
+    if ('$hasPrefix' in m && typeof m.$hasPrefix !== 'string') throw new EntityError(`${path}.$hasPrefix must be a string`, `${path}.$hasPrefix`);
+    if ('$contains' in m && !isPrimitive(m.$contains)) {
+      const c = m.$contains;
+      // an item of a list is matched by a value or by fields of the item, not by $all/$any/$not
+      if (c && typeof c === 'object' && Object.keys(c).some((x) => x.startsWith('$'))) throw new EntityError(`${path}.$contains takes a value or an object of fields`, `${path}.$contains`);
+      checkPredicate(c, `${path}.$contains`);
+    }
   }
   return p as Predicate;
 }

@@ -5,7 +5,7 @@ import type { CatalogIndex, IndexedEntity } from './catalog-index.js';
 import { entityProblems, EntityError, parseEntityRef, stringifyEntityRef, type Entity } from './entity.js';
 import { catalogKind } from './kinds.js';
 import type { LocationService } from './location-service.js';
-import { checkPredicate, decodeCursor, encodeCursor, parseFilterParams, parseOrderFields, type CursorState, type Predicate } from './query.js';
+import { checkPredicate, decodeCursor, encodeCursor, parseFilterParams, parseOrderFields, type CursorState, type OrderField, type Predicate } from './query.js';
 import { relationsOf } from './relations.js';
 
 const DEFAULT_LIMIT = 20;
@@ -31,19 +31,21 @@ export function registerCatalogRoutes(app: FastifyInstance, index: CatalogIndex,
     return res.items.map((r) => index.served(r, queryList(q, 'fields', true)));
   });
 
-  const runQuery = (state: CursorState, limit: number, fields: string[]) => {
+  const runQuery = (state: CursorState, limit: number, fields: string[], countTotal = true) => {
     const res = index.query({ predicate: state.predicate, fullText: state.fullText, orderFields: state.orderFields, offset: state.offset, limit });
     const pageInfo: { nextCursor?: string; prevCursor?: string } = {};
     if (state.offset + limit < res.totalItems) pageInfo.nextCursor = encodeCursor({ ...state, offset: state.offset + limit });
     if (state.offset > 0) pageInfo.prevCursor = encodeCursor({ ...state, offset: Math.max(0, state.offset - limit) });
-    return { items: res.items.map((r) => index.served(r, fields)), totalItems: res.totalItems, pageInfo };
+    // totalItems=exclude asks for no count; Backstage then answers 0
+    return { items: res.items.map((r) => index.served(r, fields)), totalItems: countTotal ? res.totalItems : 0, pageInfo };
   };
 
   app.get('/entities/by-query', async (req) => {
     const q = req.query as Record<string, unknown>;
     const limit = queryInt(q, 'limit') ?? DEFAULT_LIMIT;
     const fields = queryList(q, 'fields', true);
-    if (q.cursor) return runQuery(decodeCursor(String(q.cursor)), limit, fields);
+    const countTotal = q.totalItems !== 'exclude';
+    if (q.cursor) return runQuery(decodeCursor(String(q.cursor)), limit, fields, countTotal);
     const term = typeof q.fullTextFilterTerm === 'string' ? q.fullTextFilterTerm : undefined;
     const state: CursorState = {
       predicate: parseFilterParams(queryList(q, 'filter')),
@@ -51,22 +53,25 @@ export function registerCatalogRoutes(app: FastifyInstance, index: CatalogIndex,
       fullText: term ? { term, fields: queryList(q, 'fullTextFilterFields', true) } : undefined,
       offset: queryInt(q, 'offset') ?? 0,
     };
-    return runQuery(state, limit, fields);
+    return runQuery(state, limit, fields, countTotal);
   });
 
+  /**
+   * The predicate form (catalog-client's queryEntities({ query })): a JSON body of
+   * `{ query?, limit?, offset?, orderBy?: [{ field, order }], fullTextFilter?: { term, fields? },
+   * fields?, totalItems?: 'include' | 'exclude' }`, or `{ cursor, limit?, fields? }` for later pages.
+   */
   app.post('/entities/by-query', async (req) => {
-    const b = jsonBody(req);
-    const limit = typeof b.limit === 'number' ? b.limit : DEFAULT_LIMIT;
-    const fields: string[] = Array.isArray(b.fields) ? b.fields : [];
-    if (b.cursor) return runQuery({ ...decodeCursor(String(b.cursor)), viaPost: true }, limit, fields);
+    const b = queryBody(jsonBody(req));
+    if (b.cursor) return runQuery({ ...decodeCursor(b.cursor), viaPost: true }, b.limit, b.fields, b.countTotal);
     const state: CursorState = {
-      predicate: b.query !== undefined ? checkPredicate(b.query) : undefined,
-      orderFields: Array.isArray(b.orderBy) ? b.orderBy : [],
-      fullText: b.fullTextFilter?.term ? b.fullTextFilter : undefined,
-      offset: typeof b.offset === 'number' ? b.offset : 0,
+      predicate: b.query,
+      orderFields: b.orderBy,
+      fullText: b.fullTextFilter,
+      offset: b.offset,
       viaPost: true,
     };
-    return runQuery(state, limit, fields);
+    return runQuery(state, b.limit, b.fields, b.countTotal);
   });
 
   app.post('/entities/by-refs', async (req) => {
@@ -168,6 +173,42 @@ export function registerCatalogRoutes(app: FastifyInstance, index: CatalogIndex,
     }
     return {};
   });
+}
+
+/** The body of POST /entities/by-query, checked field by field so a mistake is a 400 naming it. */
+function queryBody(b: Record<string, unknown>) {
+  const count = (name: string, fallback: number) => {
+    const v = b[name];
+    if (v === undefined) return fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new EntityError(`${name} must be a non-negative integer, got ${JSON.stringify(v)}`, name);
+    return v;
+  };
+  const strings = (name: string, v: unknown): string[] => {
+    if (v === undefined) return [];
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new EntityError(`${name} must be a list of strings`, name);
+    return v;
+  };
+  const orderBy = b.orderBy === undefined ? [] : b.orderBy;
+  if (!Array.isArray(orderBy)) throw new EntityError('orderBy must be a list of { field, order }', 'orderBy');
+  orderBy.forEach((o: Record<string, unknown>, i) => {
+    if (!o || typeof o.field !== 'string' || !o.field) throw new EntityError(`orderBy[${i}].field must be a field path`, `orderBy[${i}].field`);
+    if (o.order !== 'asc' && o.order !== 'desc') throw new EntityError(`orderBy[${i}].order must be asc or desc`, `orderBy[${i}].order`);
+  });
+  const ft = b.fullTextFilter as { term?: unknown; fields?: unknown } | undefined;
+  if (ft !== undefined && (!ft || typeof ft !== 'object' || (ft.term !== undefined && typeof ft.term !== 'string'))) throw new EntityError('fullTextFilter must be { term, fields? }', 'fullTextFilter');
+  const term = typeof ft?.term === 'string' ? ft.term.trim() : '';
+  if (b.totalItems !== undefined && b.totalItems !== 'include' && b.totalItems !== 'exclude') throw new EntityError('totalItems must be include or exclude', 'totalItems');
+  if (b.cursor !== undefined && (typeof b.cursor !== 'string' || !b.cursor)) throw new EntityError('cursor must be a string', 'cursor');
+  return {
+    cursor: b.cursor as string | undefined,
+    query: b.query !== undefined ? checkPredicate(b.query) : undefined,
+    limit: count('limit', DEFAULT_LIMIT),
+    offset: count('offset', 0),
+    orderBy: orderBy as OrderField[],
+        fullTextFilter: term ? { term, fields: strings('fullTextFilter.fields', ft!.fields) } : undefined,
+    fields: strings('fields', b.fields),
+    countTotal: b.totalItems !== 'exclude',
+  };
 }
 
 /** Everything wrong with an entity a client asks about, as serialised errors. */
