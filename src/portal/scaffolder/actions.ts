@@ -59,6 +59,11 @@ async function listFiles(root: string, dir = root): Promise<string[]> {
   return out.sort();
 }
 
+/** Git's heuristic: a NUL byte in the first 8000 bytes means binary. */
+function isBinary(content: Buffer): boolean {
+  return content.subarray(0, 8000).includes(0);
+}
+
 const str = { type: 'string' };
 
 /** The built-in actions, shaped like Backstage's, plus the claim and Git-host publish actions. */
@@ -93,25 +98,58 @@ export function builtinActions(deps: ActionDeps): TemplateAction[] {
       input: {
         type: 'object',
         required: ['url'],
-        properties: { url: str, targetPath: str, values: { type: 'object' }, copyWithoutTemplating: { type: 'array', items: str }, copyWithoutRender: { type: 'array', items: str }, templateFileExtension: { type: ['boolean', 'string'] } },
+        properties: {
+          url: str, targetPath: str, values: { type: 'object' }, copyWithoutTemplating: { type: 'array', items: str }, copyWithoutRender: { type: 'array', items: str },
+          templateFileExtension: { type: ['boolean', 'string'] }, replace: { type: 'boolean' },
+        },
       },
     },
     supportsDryRun: true,
     async handler(ctx) {
-      const files = await deps.files.readTree(ctx.input.url, ctx.template);
-      const target = ctx.input.targetPath ?? './';
-      const verbatim = [...(ctx.input.copyWithoutTemplating ?? []), ...(ctx.input.copyWithoutRender ?? [])].map(globToRegExp);
-      const ext = ctx.input.templateFileExtension === true ? '.njk' : typeof ctx.input.templateFileExtension === 'string' ? ctx.input.templateFileExtension : undefined;
-      const context = { values: ctx.input.values ?? {} };
+      const i = ctx.input;
+      if (i.copyWithoutTemplating && i.copyWithoutRender) throw new Error('copyWithoutTemplating and copyWithoutRender cannot be used together (copyWithoutRender is the deprecated form)');
+      // copyWithoutTemplating still renders the names of the files it copies; the older copyWithoutRender does not
+      const verbatim = ((i.copyWithoutTemplating ?? i.copyWithoutRender ?? []) as string[]).map(globToRegExp);
+      const renderVerbatimNames = !i.copyWithoutRender;
+      let ext: string | undefined = i.templateFileExtension === true ? '.njk' : typeof i.templateFileExtension === 'string' && i.templateFileExtension ? i.templateFileExtension : undefined;
+      if (ext && !ext.startsWith('.')) ext = `.${ext}`;
+      if (ext && verbatim.length) throw new Error('templateFileExtension cannot be combined with copyWithoutTemplating or copyWithoutRender');
+      const files = await deps.files.readTree(i.url, ctx.template);
+      const target = i.targetPath ?? './';
+      const context = { values: i.values ?? {} };
+      const render = (text: string, rel: string, part: string) => {
+        try {
+          return deps.templater.renderText(text, context);
+        } catch (e) {
+          throw new Error(`the ${part} of skeleton file "${rel}" cannot be rendered: ${(e as Error).message}`);
+        }
+      };
+      let written = 0;
       for (const [rel, content] of files) {
-        const raw = verbatim.some((g) => g.test(rel)) || (ext !== undefined && !rel.endsWith(ext));
-        let outPath = raw ? rel : deps.templater.renderText(rel, context);
-        if (ext && outPath.endsWith(ext)) outPath = outPath.slice(0, -ext.length);
+        let renderContents: boolean;
+        let outPath = rel;
+        if (ext) {
+          // with an extension only files carrying it are rendered (and lose it); every name is rendered
+          renderContents = rel.endsWith(ext);
+          if (renderContents) outPath = rel.slice(0, -ext.length);
+          outPath = render(outPath, rel, 'name');
+        } else {
+          renderContents = !verbatim.some((g) => g.test(rel));
+          if (renderContents || renderVerbatimNames) outPath = render(outPath, rel, 'name');
+        }
+        // a name that renders empty (a false condition in it) leaves the file out
         if (!outPath || outPath.split('/').some((s) => s === '')) continue;
-        const body = raw ? content : deps.templater.renderText(content.toString('utf8'), context);
+        const full = await safePath(ctx.workspacePath, join(target, outPath), `file "${rel}" of the skeleton`);
+        if (!i.replace && (await lstat(full).catch(() => undefined))) {
+          ctx.log(`Keeping ${join(target, outPath)}, which is already in the workspace (set replace: true to overwrite it)`);
+          continue;
+        }
+        // binary files (images, jars) are copied as they are: rendering them as text would corrupt them
+        const body = renderContents && !isBinary(content) ? render(content.toString('utf8'), rel, 'content') : content;
         await writeInside(ctx.workspacePath, join(target, outPath), body, `file "${rel}" of the skeleton`);
+        written++;
       }
-      ctx.log(`Rendered ${files.size} files from ${ctx.input.url}`);
+      ctx.log(`Rendered ${written} of ${files.size} files from ${i.url}`);
     },
   };
   const debugLog: TemplateAction = {
