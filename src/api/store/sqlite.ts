@@ -32,13 +32,18 @@ interface PendingWrite {
   reject: (e: unknown) => void;
 }
 
-const SCHEMA = `
+// Objects live in a rowid table with a unique index on their key, not a WITHOUT ROWID table
+// keyed by it: rows are whole objects (kilobytes), and in a WITHOUT ROWID b-tree rows that
+// large spill to overflow pages, so every update rewrote about twice the pages.
+const OBJECTS = `
 CREATE TABLE IF NOT EXISTS objects (
   grp TEXT NOT NULL, res TEXT NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL,
-  uid TEXT NOT NULL, rv INTEGER NOT NULL, labels TEXT, data BLOB NOT NULL,
-  PRIMARY KEY (grp, res, ns, name)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS objects_uid ON objects (uid);
+  uid TEXT NOT NULL, rv INTEGER NOT NULL, labels TEXT, data BLOB NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS objects_key ON objects (grp, res, ns, name);
+CREATE INDEX IF NOT EXISTS objects_uid ON objects (uid);`;
+
+const SCHEMA = `${OBJECTS}
 CREATE TABLE IF NOT EXISTS owners (
   owner_uid TEXT NOT NULL, grp TEXT NOT NULL, res TEXT NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL,
   PRIMARY KEY (owner_uid, grp, res, ns, name)
@@ -80,6 +85,7 @@ export class SqliteStore implements Store {
       this.db.pragma('cache_size = -65536');
       // checkpoint in larger steps: each checkpoint syncs, and bursts of writes pay for fewer of them
       this.db.pragma('wal_autocheckpoint = 10000');
+      migrateWithoutRowid(this.db);
       this.db.exec(SCHEMA);
     } catch (e) {
       this.db.close();
@@ -98,6 +104,7 @@ export class SqliteStore implements Store {
     const db = this.db;
     return {
       get: db.prepare(`SELECT rv, data FROM objects WHERE grp = ? AND res = ? AND ns = ? AND name = ?`),
+      rv: db.prepare(`SELECT rv FROM objects WHERE grp = ? AND res = ? AND ns = ? AND name = ?`).pluck(),
       insert: db.prepare(`INSERT INTO objects (grp, res, ns, name, uid, rv, labels, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       update: db.prepare(`UPDATE objects SET uid = ?, rv = ?, labels = ?, data = ? WHERE grp = ? AND res = ? AND ns = ? AND name = ?`),
       del: db.prepare(`DELETE FROM objects WHERE grp = ? AND res = ? AND ns = ? AND name = ?`),
@@ -290,18 +297,19 @@ export class SqliteStore implements Store {
       try {
         this.stmts.insert.run(key.group, key.resource, key.namespace, key.name, obj.metadata.uid ?? '', rev, labelsJson(obj), data);
       } catch (e) {
-        if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw ApiError.alreadyExists(key.resource, key.name, key.group);
+        if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw ApiError.alreadyExists(key.resource, key.name, key.group);
         throw e;
       }
       this.indexOwners(key, obj, false);
       return { event: { type: 'ADDED', ...base, object: obj }, text: typeof data === 'string' ? data : undefined };
     }
-    const row = this.stmts.get.get(key.group, key.resource, key.namespace, key.name) as Row | undefined;
-    if (!row) throw ApiError.notFound(key.resource, key.name, key.group);
-    if (op.expected !== undefined && row.rv !== op.expected) {
+    // the caller's copy of the object it read spares reading and decoding the row again
+    const rv = this.stmts.rv.get(key.group, key.resource, key.namespace, key.name) as number | undefined;
+    if (rv === undefined) throw ApiError.notFound(key.resource, key.name, key.group);
+    if (op.expected !== undefined && rv !== op.expected) {
       throw ApiError.conflict(key.resource, key.name, 'the object has been modified; please apply your changes to the latest version and try again', key.group);
     }
-    const previous = op.previous && op.expected === row.rv ? op.previous : this.decode(row.data);
+    const previous = op.previous && op.expected === rv ? op.previous : this.decode((this.stmts.get.get(key.group, key.resource, key.namespace, key.name) as Row).data);
     if (op.kind === 'update') {
       const obj = op.obj!;
       obj.metadata.resourceVersion = String(rev);
@@ -342,6 +350,17 @@ export class SqliteStore implements Store {
     if (replace) this.stmts.clearOwners.run(key.group, key.resource, key.namespace, key.name);
     for (const o of obj.metadata.ownerReferences ?? []) this.stmts.addOwner.run(o.uid, key.group, key.resource, key.namespace, key.name);
   }
+}
+
+/** Data directories written before objects moved to a rowid table are converted once, in one transaction. */
+function migrateWithoutRowid(db: Database.Database): void {
+  const row = db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'objects'`).get() as { sql: string } | undefined;
+  if (!row || !/WITHOUT\s+ROWID/i.test(row.sql)) return;
+  db.transaction(() => {
+    db.exec(`DROP INDEX IF EXISTS objects_uid; ALTER TABLE objects RENAME TO objects_without_rowid;`);
+    db.exec(OBJECTS);
+    db.exec(`INSERT INTO objects (grp, res, ns, name, uid, rv, labels, data) SELECT grp, res, ns, name, uid, rv, labels, data FROM objects_without_rowid; DROP TABLE objects_without_rowid;`);
+  })();
 }
 
 function cacheKey(k: ObjectKey): string {
