@@ -106,7 +106,9 @@ export class SqliteStore implements Store {
       get: db.prepare(`SELECT rv, data FROM objects WHERE grp = ? AND res = ? AND ns = ? AND name = ?`),
       rv: db.prepare(`SELECT rv FROM objects WHERE grp = ? AND res = ? AND ns = ? AND name = ?`).pluck(),
       insert: db.prepare(`INSERT INTO objects (grp, res, ns, name, uid, rv, labels, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-      update: db.prepare(`UPDATE objects SET uid = ?, rv = ?, labels = ?, data = ? WHERE grp = ? AND res = ? AND ns = ? AND name = ?`),
+      // uid is indexed: setting it, even to the same value, rewrites an index entry
+      update: db.prepare(`UPDATE objects SET rv = ?, labels = ?, data = ? WHERE grp = ? AND res = ? AND ns = ? AND name = ?`),
+      updateUid: db.prepare(`UPDATE objects SET uid = ? WHERE grp = ? AND res = ? AND ns = ? AND name = ?`),
       del: db.prepare(`DELETE FROM objects WHERE grp = ? AND res = ? AND ns = ? AND name = ?`),
       setRev: db.prepare(`UPDATE meta SET v = ? WHERE k = 'revision'`),
       addOwner: db.prepare(`INSERT OR IGNORE INTO owners (owner_uid, grp, res, ns, name) VALUES (?, ?, ?, ?, ?)`),
@@ -314,7 +316,8 @@ export class SqliteStore implements Store {
       const obj = op.obj!;
       obj.metadata.resourceVersion = String(rev);
       const data = this.encode(key, obj);
-      this.stmts.update.run(obj.metadata.uid ?? '', rev, labelsJson(obj), data, key.group, key.resource, key.namespace, key.name);
+      this.stmts.update.run(rev, labelsJson(obj), data, key.group, key.resource, key.namespace, key.name);
+      if ((obj.metadata.uid ?? '') !== (previous.metadata.uid ?? '')) this.stmts.updateUid.run(obj.metadata.uid ?? '', key.group, key.resource, key.namespace, key.name);
       if (!sameOwners(previous, obj)) this.indexOwners(key, obj, true);
       return { event: { type: 'MODIFIED', ...base, object: obj, previous }, text: typeof data === 'string' ? data : undefined };
     }
