@@ -182,7 +182,7 @@ export class ResourceService {
     const name = incoming.metadata.name!;
     if (t.name && t.name !== name) throw ApiError.badRequest(`the name in the body ("${name}") does not match the name in the URL ("${t.name}")`);
     this.authorize(ctx, 'update', t, name);
-    const existing = await this.store.get(this.key(t, name));
+    const existing = await this.current(t, name);
     if (!existing) throw ApiError.notFound(t.type.plural, name, t.type.group);
     const rv = incoming.metadata.resourceVersion;
     if (rv && rv !== existing.metadata.resourceVersion) {
@@ -194,7 +194,7 @@ export class ResourceService {
   async patch(t: Target, name: string, type: PatchType, patch: unknown, ctx: RequestContext = { user: SYSTEM }, opts: PatchOptions = {}): Promise<Resource> {
     this.authorize(ctx, 'patch', t, name);
     for (let attempt = 0; ; attempt++) {
-      const existing = await this.store.get(this.key(t, name));
+      const existing = await this.current(t, name);
       try {
         if (type === 'apply') return await this.applyPatch(t, name, existing, patch as Resource, ctx, opts);
         if (!existing) throw ApiError.notFound(t.type.plural, name, t.type.group);
@@ -241,6 +241,12 @@ export class ResourceService {
     return this.writeUpdate(t, existing, merged, ctx, opts.subresource, true);
   }
 
+  /** The stored object before a write: shared with the store's cache, so only read, never changed or returned. */
+  private current(t: Target, name: string): Promise<Resource | undefined> {
+    const key = this.key(t, name);
+    return this.store.getShared ? this.store.getShared(key) : this.store.get(key);
+  }
+
   private async writeUpdate(t: Target, existing: Resource, incoming: Resource, ctx: RequestContext, subresource?: 'status', keepManagedFields = false): Promise<Resource> {
     const version = t.type.versions.find((v) => v.name === t.version);
     const statusSub = !!version?.subresources.status;
@@ -281,7 +287,7 @@ export class ResourceService {
     await this.admit({ operation: 'UPDATE', type: t.type, subresource, object: next, oldObject: existing, ctx });
     if (t.type.group === CRD_GROUP) this.prepareCrd(next);
     next.metadata.resourceVersion = existing.metadata.resourceVersion;
-    if (sameObject(existing, next)) return this.present(t, existing);
+    if (sameObject(existing, next)) return this.present(t, jsonClone(existing));
     if (ctx.dryRun) return this.present(t, next);
     const key = this.key(t, existing.metadata.name!);
     const expected = Number(existing.metadata.resourceVersion);

@@ -20,6 +20,8 @@ export interface SqliteStoreOptions {
   readCacheEntries?: number;
 }
 
+type CachedObject = { obj?: Resource; text: string };
+
 type Row = { grp: string; res: string; ns: string; name: string; rv: number; data: string | Buffer };
 
 interface PendingWrite {
@@ -67,7 +69,7 @@ export class SqliteStore implements Store {
   private stmts: ReturnType<SqliteStore['prepare']>;
   private listCache = new Map<string, Database.Statement>();
   private pending: PendingWrite[] = [];
-  private recent = new Map<string, string>();
+  private recent = new Map<string, CachedObject>();
   private readonly recentLimit: number;
   private flushScheduled = false;
 
@@ -141,38 +143,50 @@ export class SqliteStore implements Store {
   }
 
   async get(key: ObjectKey): Promise<Resource | undefined> {
+    const obj = this.read(key);
+    return obj && jsonClone(obj);
+  }
+
+  async getShared(key: ObjectKey): Promise<Resource | undefined> {
+    return this.read(key);
+  }
+
+  /** The stored object, shared with the read cache (and watchers): callers copy before changing it. */
+  private read(key: ObjectKey): Resource | undefined {
     const k = cacheKey(key);
     const hit = this.recent.get(k);
     if (hit !== undefined) {
       // refresh its place in the LRU order
       this.recent.delete(k);
       this.recent.set(k, hit);
-      return JSON.parse(hit);
+      return (hit.obj ??= JSON.parse(hit.text) as Resource);
     }
     const row = this.stmts.get.get(key.group, key.resource, key.namespace, key.name) as Row | undefined;
     if (!row) return undefined;
-    if (typeof row.data === 'string') this.remember(k, row.data);
-    return this.decode(row.data);
+    const obj = this.decode(row.data);
+    if (typeof row.data === 'string') this.remember(k, { obj, text: row.data });
+    return obj;
   }
 
   async getText(key: ObjectKey): Promise<string | undefined> {
     const k = cacheKey(key);
     const hit = this.recent.get(k);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) return hit.text;
     const row = this.stmts.get.get(key.group, key.resource, key.namespace, key.name) as Row | undefined;
     if (!row || typeof row.data !== 'string') return undefined;
-    this.remember(k, row.data);
+    this.remember(k, { text: row.data });
     return row.data;
   }
 
   /**
-   * Recently read or written objects as their stored JSON text, so a point read costs a parse,
-   * not a statement. Only plaintext rows are kept: encrypted types are always read from disk.
-   * Entries change only after their write commits.
+   * Recently read or written objects as their stored JSON text and, once read or written, as
+   * the object itself (shared, never mutated: for writes it is the object watchers were given),
+   * so a point read costs a copy, not a statement and a parse. Only plaintext rows are kept:
+   * encrypted types are always read from disk. Entries change only after their write commits.
    */
-  private remember(k: string, text: string): void {
+  private remember(k: string, entry: CachedObject): void {
     this.recent.delete(k);
-    this.recent.set(k, text);
+    this.recent.set(k, entry);
     if (this.recent.size > this.recentLimit) this.recent.delete(this.recent.keys().next().value!);
   }
 
@@ -282,7 +296,7 @@ export class SqliteStore implements Store {
       if ('error' in o) return op.reject(o.error);
       const k = cacheKey(op.key);
       if (o.event.type === 'DELETED' || o.text === undefined) this.recent.delete(k);
-      else this.remember(k, o.text);
+      else this.remember(k, { obj: o.event.object, text: o.text });
       this.log.append(o.event);
       op.resolve(jsonClone(o.event.object));
     });

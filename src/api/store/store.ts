@@ -56,6 +56,11 @@ export interface Store {
   compactedRevision(): number;
   get(key: ObjectKey): Promise<Resource | undefined>;
   /**
+   * Optional: the stored object without a copy, for readers that only look at it (the
+   * service reading the current object before a write). Shared: never mutate it.
+   */
+  getShared?(key: ObjectKey): Promise<Resource | undefined>;
+  /**
    * Optional: the stored JSON text of a plaintext object, for readers that only forward it
    * (an HTTP GET), sparing a parse and a serialisation. Undefined when absent or encrypted.
    */
