@@ -41,6 +41,8 @@ export async function waitForObject<T>(client: Client, ref: ObjectRef, check: (o
     const reread = () =>
       client.get(ref).then(judge, (e) => (isNotFound(e) ? judge(undefined) : undefined));
     const onAbort = () => finish(() => reject(new Error('the task was cancelled')));
+    // a listener added to an already aborted signal never fires: a cancel that came first would be lost
+    if (opts.signal.aborted) return onAbort();
     opts.signal.addEventListener('abort', onAbort);
     timers.push(setTimeout(() => finish(() => reject(new Error(`timed out after ${Math.round(opts.timeoutMs / 1000)} s waiting for ${opts.what}`))), opts.timeoutMs));
     timers.push(setInterval(() => void reread(), 5000));

@@ -6,6 +6,14 @@ import { ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION, entityProblems, string
 import type { TemplateAction } from './actions.js';
 import type { TaskService } from './tasks.js';
 
+/** A request's `secrets`: a map of names to strings, or a 400 saying which entry is not. */
+function secretsIn(v: unknown): Record<string, string> {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw ApiError.badRequest('secrets must be an object of names to strings');
+  for (const [k, x] of Object.entries(v)) if (typeof x !== 'string') throw ApiError.badRequest(`secrets.${k} must be a string`);
+  return v as Record<string, string>;
+}
+
 /** The scaffolder REST API under /api/scaffolder, in Backstage's shapes. */
 export function registerScaffolderRoutes(app: FastifyInstance, tasks: TaskService, index: CatalogIndex, actions: TemplateAction[]): void {
   app.get('/v2/actions', async () => actions.map((a) => ({ id: a.id, description: a.description, schema: a.schema ?? {} })));
@@ -31,7 +39,7 @@ export function registerScaffolderRoutes(app: FastifyInstance, tasks: TaskServic
     const values = b.values && typeof b.values === 'object' ? b.values : {};
     const userRef = typeof req.headers['x-pave-user'] === 'string' ? req.headers['x-pave-user'] : undefined;
     const { spec, secrets } = tasks.specFor(b.templateRef, values, userRef);
-    const id = await tasks.create(spec, { ...secrets, ...(b.secrets && typeof b.secrets === 'object' ? b.secrets : {}) }, userRef);
+    const id = await tasks.create(spec, { ...secrets, ...secretsIn(b.secrets) }, userRef);
     reply.code(201);
     return { id };
   });
@@ -87,8 +95,9 @@ export function registerScaffolderRoutes(app: FastifyInstance, tasks: TaskServic
         for (const e of await tasks.events(id, last)) send(e);
       };
       await tick();
-      // a task not yet started here (or run before a restart) is followed from its stored events
-      poll = setInterval(() => void tick().catch(finish), 200);
+      // a task not yet started here (or run before a restart) is followed from its stored events;
+      // a finished task's replay has already ended the stream, and a poll started now would run forever
+      if (!done) poll = setInterval(() => void tick().catch(finish), 200);
     })().catch((e) => {
       if (!reply.sent && !reply.raw.headersSent) void reply.send(e);
       else reply.raw.end();
@@ -98,7 +107,8 @@ export function registerScaffolderRoutes(app: FastifyInstance, tasks: TaskServic
   app.post('/v2/tasks/:id/cancel', async (req) => ({ status: await tasks.cancel((req.params as { id: string }).id) }));
   app.post('/v2/tasks/:id/retry', async (req, reply) => {
     const { id } = req.params as { id: string };
-    await tasks.retry(id);
+    const b = jsonBody(req);
+    await tasks.retry(id, secretsIn(b.secrets));
     reply.code(201);
     return { id };
   });
@@ -108,7 +118,7 @@ export function registerScaffolderRoutes(app: FastifyInstance, tasks: TaskServic
     const template = b.template as Entity;
     const problems = entityProblems(template);
     if (problems.length) throw ApiError.badRequest(`template is invalid: ${problems.map((p) => p.message).join('; ')}`);
-    const base = tasks.split({ apiVersion: template.apiVersion, parameters: b.values ?? {}, steps: template.spec?.steps ?? [], output: template.spec?.output, templateInfo: { entityRef: 'template:default/dry-run', location: template.metadata.annotations?.[ANNOTATION_LOCATION], origin: template.metadata.annotations?.[ANNOTATION_ORIGIN_LOCATION] } }, template.spec?.parameters, b.secrets ?? {});
+    const base = tasks.split({ apiVersion: template.apiVersion, parameters: b.values ?? {}, steps: template.spec?.steps ?? [], output: template.spec?.output, templateInfo: { entityRef: 'template:default/dry-run', location: template.metadata.annotations?.[ANNOTATION_LOCATION], origin: template.metadata.annotations?.[ANNOTATION_ORIGIN_LOCATION] } }, template.spec?.parameters, secretsIn(b.secrets));
     return tasks.dryRun(base.spec, base.secrets, Array.isArray(b.directoryContents) ? b.directoryContents : []);
   });
 }

@@ -134,15 +134,22 @@ export class TaskService {
       metadata: { name: id, namespace: TASK_NAMESPACE, annotations: { 'pave.dev/trace-id': id, ...(createdBy ? { 'scaffolder.pave.dev/created-by': createdBy } : {}) } },
       spec,
     });
-    if (Object.keys(secrets).length) {
-      await this.client.create({
+    if (Object.keys(secrets).length) await this.storeSecrets(task, secrets);
+    return id;
+  }
+
+  /** Keeps a task's secrets in a Secret it owns, so they go when the task goes. */
+  private async storeSecrets(task: Resource, secrets: Record<string, string>): Promise<void> {
+    const id = task.metadata.name!;
+    await this.client.apply(
+      {
         apiVersion: 'v1',
         kind: 'Secret',
         metadata: { name: `task-${id}`, namespace: TASK_NAMESPACE, ownerReferences: [{ apiVersion: TASK_API, kind: 'ScaffolderTask', name: id, uid: task.metadata.uid! }] },
-        stringData: secrets,
-      });
-    }
-    return id;
+        data: Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')])),
+      },
+      { fieldManager: 'pave-scaffolder', force: true },
+    );
   }
 
   async get(id: string): Promise<Resource> {
@@ -197,11 +204,15 @@ export class TaskService {
     return state === 'open' ? 'cancelled' : state;
   }
 
-  /** Runs a finished task again from the start, as the same task. */
-  async retry(id: string): Promise<void> {
+  /**
+   * Runs a finished task again from the start, as the same task. A task's secrets are deleted
+   * when it finishes, so a retry that needs them is given them again (as Backstage's retry is).
+   */
+  async retry(id: string, secrets: Record<string, string> = {}): Promise<void> {
     const t = await this.get(id);
     const state: TaskState = t.status?.state ?? 'open';
     if (state === 'processing' || state === 'open') throw new ApiError(409, 'Conflict', `Task ${id} is ${state}; only finished tasks can be retried`);
+    if (Object.keys(secrets).length) await this.storeSecrets(t, secrets);
     const events = t.status?.events ?? [];
     await this.writeStatus(id, { state: 'open', events: [...events, this.event(id, events, 'recovered', { message: 'Retrying the task from the start' })] });
   }
