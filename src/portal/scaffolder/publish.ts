@@ -39,14 +39,23 @@ async function git(args: string[], opts: { cwd?: string; token?: string } = {}):
   }
 }
 
-/** Creates the GitRepository object (the Git host creates the repository) and waits until it serves. */
-async function ensureRepository(deps: PublishDeps, ctx: ActionContext, owner: string, repo: string, description?: string, defaultBranch = 'main'): Promise<Resource> {
+/**
+ * Creates the GitRepository object (the Git host creates the repository) and waits until it
+ * serves. With `mustExist` it creates nothing and says so when the repository is not there.
+ */
+async function ensureRepository(deps: PublishDeps, ctx: ActionContext, owner: string, repo: string, opts: { description?: string; defaultBranch?: string; mustExist?: boolean } = {}): Promise<Resource> {
   const ref = { apiVersion: GIT_API, kind: 'GitRepository', name: `${owner}.${repo}` };
-  try {
-    await deps.client.create({ apiVersion: GIT_API, kind: 'GitRepository', metadata: { name: ref.name, annotations: { 'pave.dev/trace-id': ctx.traceId } }, spec: { owner, name: repo, defaultBranch, ...(description ? { description } : {}) } });
-    ctx.log(`Created repository ${owner}/${repo} on the Git host`);
-  } catch (e) {
-    if (!isApiError(e, 409)) throw e;
+  if (opts.mustExist) {
+    await deps.client.get(ref).catch((e) => {
+      throw isApiError(e, 404) ? new Error(`repository ${owner}/${repo} does not exist on the Git host; publish it first (publish:pave)`) : e;
+    });
+  } else {
+    try {
+      await deps.client.create({ apiVersion: GIT_API, kind: 'GitRepository', metadata: { name: ref.name, annotations: { 'pave.dev/trace-id': ctx.traceId } }, spec: { owner, name: repo, defaultBranch: opts.defaultBranch ?? 'main', ...(opts.description ? { description: opts.description } : {}) } });
+      ctx.log(`Created repository ${owner}/${repo} on the Git host`);
+    } catch (e) {
+      if (!isApiError(e, 409)) throw e;
+    }
   }
   const deadline = Date.now() + 20_000;
   for (;;) {
@@ -116,7 +125,7 @@ export function publishActions(deps: PublishDeps): TemplateAction[] {
       const { owner, repo } = ownerRepo(ctx.input.repoUrl);
       const branch = ctx.input.defaultBranch ?? 'main';
       const source = await safePath(ctx.workspacePath, ctx.input.sourcePath, 'sourcePath');
-      const obj = await ensureRepository(deps, ctx, owner, repo, ctx.input.description, branch);
+      const obj = await ensureRepository(deps, ctx, owner, repo, { description: ctx.input.description, defaultBranch: branch });
       if (Object.keys(obj.status?.refs ?? {}).length) throw new Error(`repository ${owner}/${repo} already has commits; use publish:pave:change-request to change it`);
       const gitDir = await mkdtemp(join(tmpdir(), 'pave-publish-'));
       try {
@@ -145,8 +154,9 @@ export function publishActions(deps: PublishDeps): TemplateAction[] {
     async handler(ctx) {
       const { owner, repo } = ownerRepo(ctx.input.repoUrl);
       const source = await safePath(ctx.workspacePath, ctx.input.sourcePath, 'sourcePath');
-      const obj = await ensureRepository(deps, ctx, owner, repo);
+      const obj = await ensureRepository(deps, ctx, owner, repo, { mustExist: true });
       const target = ctx.input.targetBranch ?? obj.status.defaultBranch ?? 'main';
+      if (!obj.status?.refs?.[`refs/heads/${target}`]) throw new Error(`repository ${owner}/${repo} has no branch "${target}" to propose a change to`);
       const dir = await mkdtemp(join(tmpdir(), 'pave-cr-'));
       try {
         await git(['clone', '-q', '--branch', target, obj.status.url, dir], { token: deps.token });

@@ -20,8 +20,8 @@ export async function readEventStream(url: string, timeoutMs = 20_000): Promise<
   return { contentType: res.headers.get('content-type'), frames };
 }
 
-export async function postJson(url: string, body: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
@@ -36,8 +36,8 @@ export interface TaskRun {
 }
 
 /** Starts a task from a catalog template through POST /v2/tasks and follows it to its end. */
-export async function runTemplate(baseUrl: string, templateRef: string, values: Record<string, unknown>, secrets?: Record<string, string>): Promise<TaskRun> {
-  const created = await postJson(`${baseUrl}/api/scaffolder/v2/tasks`, { templateRef, values, ...(secrets ? { secrets } : {}) });
+export async function runTemplate(baseUrl: string, templateRef: string, values: Record<string, unknown>, opts: { secrets?: Record<string, string>; user?: string } = {}): Promise<TaskRun> {
+  const created = await postJson(`${baseUrl}/api/scaffolder/v2/tasks`, { templateRef, values, ...(opts.secrets ? { secrets: opts.secrets } : {}) }, opts.user ? { 'x-pave-user': opts.user } : {});
   if (created.status !== 201) throw new Error(`POST /v2/tasks: HTTP ${created.status}: ${JSON.stringify(created.body)}`);
   const { frames } = await readEventStream(`${baseUrl}/api/scaffolder/v2/tasks/${created.body.id}/eventstream`, 30_000);
   return { id: created.body.id, frames, last: frames.at(-1)!.data.body, log: frames.map((f) => f.data.body.message).join('\n') };
