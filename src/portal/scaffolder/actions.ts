@@ -1,4 +1,4 @@
-import { lstat, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import type { Entity } from '../catalog/entity.js';
@@ -39,12 +39,13 @@ export interface ActionDeps {
   locations: LocationService;
 }
 
-async function writeInside(workspace: string, path: string, content: Buffer | string, field: string): Promise<string> {
+async function writeInside(workspace: string, path: string, content: Buffer | string, field: string, executable = false): Promise<string> {
   const full = await safePath(workspace, path, field);
   await mkdir(dirname(full), { recursive: true });
   // re-check after creating directories: a symlinked directory may have been on the way
   await safePath(workspace, path, field);
   await writeFile(full, content);
+  if (executable) await chmod(full, 0o755);
   return full;
 }
 
@@ -77,7 +78,7 @@ export function builtinActions(deps: ActionDeps): TemplateAction[] {
       const files = await deps.files.readTree(ctx.input.url, ctx.template);
       const target = ctx.input.targetPath ?? './';
       await safePath(ctx.workspacePath, target, 'targetPath');
-      for (const [rel, content] of files) await writeInside(ctx.workspacePath, join(target, rel), content, 'targetPath');
+      for (const [rel, f] of files) await writeInside(ctx.workspacePath, join(target, rel), f.content, 'targetPath', f.executable);
       ctx.log(`Fetched ${files.size} files from ${ctx.input.url}`);
     },
   };
@@ -87,8 +88,8 @@ export function builtinActions(deps: ActionDeps): TemplateAction[] {
     schema: { input: { type: 'object', required: ['url', 'targetPath'], properties: { url: str, targetPath: str } } },
     supportsDryRun: true,
     async handler(ctx) {
-      const content = await deps.files.readFile(ctx.input.url, ctx.template);
-      await writeInside(ctx.workspacePath, ctx.input.targetPath, content, 'targetPath');
+      const f = await deps.files.readFile(ctx.input.url, ctx.template);
+      await writeInside(ctx.workspacePath, ctx.input.targetPath, f.content, 'targetPath', f.executable);
     },
   };
   const fetchTemplate: TemplateAction = {
@@ -125,7 +126,7 @@ export function builtinActions(deps: ActionDeps): TemplateAction[] {
         }
       };
       let written = 0;
-      for (const [rel, content] of files) {
+      for (const [rel, { content, executable }] of files) {
         let renderContents: boolean;
         let outPath = rel;
         if (ext) {
@@ -146,7 +147,7 @@ export function builtinActions(deps: ActionDeps): TemplateAction[] {
         }
         // binary files (images, jars) are copied as they are: rendering them as text would corrupt them
         const body = renderContents && !isBinary(content) ? render(content.toString('utf8'), rel, 'content') : content;
-        await writeInside(ctx.workspacePath, join(target, outPath), body, `file "${rel}" of the skeleton`);
+        await writeInside(ctx.workspacePath, join(target, outPath), body, `file "${rel}" of the skeleton`, executable);
         written++;
       }
       ctx.log(`Rendered ${written} of ${files.size} files from ${i.url}`);

@@ -11,6 +11,12 @@ export interface TemplateBase {
   origin?: string;
 }
 
+/** One file of a skeleton. `executable` carries the owner's execute bit (a gradlew stays runnable). */
+export interface SkeletonFile {
+  content: Buffer;
+  executable: boolean;
+}
+
 /**
  * Reads skeleton files for fetch actions: from the local directory of a file-registered
  * template, or over HTTP from the Git host's tree and raw endpoints. Symlinks in a skeleton are
@@ -35,9 +41,9 @@ export class TemplateFiles {
   }
 
   /** Every file under `url` (a directory), by path relative to it. */
-  async readTree(url: string, base: TemplateBase): Promise<Map<string, Buffer>> {
+  async readTree(url: string, base: TemplateBase): Promise<Map<string, SkeletonFile>> {
     const src = this.resolve(url, base);
-    const out = new Map<string, Buffer>();
+    const out = new Map<string, SkeletonFile>();
     if (src.type === 'file') {
       const real = await realpath(src.target).catch(() => {
         throw new Error(`skeleton "${url}" does not exist`);
@@ -50,11 +56,11 @@ export class TemplateFiles {
           const st = await lstat(full);
           if (st.isSymbolicLink()) throw new WorkspaceEscapeError(`skeleton file "${prefix}${name}" is a symlink; symlinks are not copied`);
           if (st.isDirectory()) await walk(full, `${prefix}${name}/`);
-          else if (st.isFile()) out.set(`${prefix}${name}`, await readFile(full));
+          else if (st.isFile()) out.set(`${prefix}${name}`, { content: await readFile(full), executable: (st.mode & 0o100) !== 0 });
         }
       };
       const st = await lstat(real);
-      if (st.isFile()) out.set(real.split(sep).pop()!, await readFile(real));
+      if (st.isFile()) out.set(real.split(sep).pop()!, { content: await readFile(real), executable: (st.mode & 0o100) !== 0 });
       else await walk(real, '');
       return out;
     }
@@ -65,16 +71,17 @@ export class TemplateFiles {
       const body = (await res.json()) as { entries: { name: string; type: string }[] };
       for (const e of body.entries) {
         if (e.type === 'tree') await walk(`${tree}/${encodeURIComponent(e.name)}`, `${prefix}${e.name}/`);
-        else out.set(`${prefix}${e.name}`, await this.fetchBytes(`${tree.replace('/tree/', '/raw/')}/${encodeURIComponent(e.name)}`));
+        // the Git host's tree listing carries no file modes, so files read over HTTP are not executable
+        else out.set(`${prefix}${e.name}`, { content: await this.fetchBytes(`${tree.replace('/tree/', '/raw/')}/${encodeURIComponent(e.name)}`), executable: false });
       }
     };
     await walk(treeUrl, '');
     return out;
   }
 
-  async readFile(url: string, base: TemplateBase): Promise<Buffer> {
+  async readFile(url: string, base: TemplateBase): Promise<SkeletonFile> {
     const src = this.resolve(url, base);
-    if (src.type === 'url') return this.fetchBytes(src.target);
+    if (src.type === 'url') return { content: await this.fetchBytes(src.target), executable: false };
     const tree = await this.readTree(url, base);
     const first = [...tree.values()][0];
     if (tree.size !== 1 || !first) throw new Error(`"${url}" is not a single file`);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync, rmSync } from 'node:fs';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -131,6 +131,10 @@ describe('scaffolder actions: what each one leaves in the workspace, the catalog
       'skel-njk/${{ values.name }}.sh': 'echo ${{ values.name }}',
     });
     writeFileSync(join(dir, 'skel-tmpl/logo.bin'), BINARY);
+    writeFileSync(join(dir, 'skel-plain/run.sh'), '#!/bin/sh\necho ${{ values.name }}\n');
+    chmodSync(join(dir, 'skel-plain/run.sh'), 0o755);
+    writeFileSync(join(dir, 'skel-tmpl/gradlew'), '#!/bin/sh\n# ${{ values.name }}\n');
+    chmodSync(join(dir, 'skel-tmpl/gradlew'), 0o755);
     server = createServer((req, res) => {
       if (req.url !== '/catalog-info.yaml') return void res.writeHead(404).end('not here');
       res.writeHead(200, { 'content-type': 'text/yaml' }).end('apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: registered-svc\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n');
@@ -149,7 +153,8 @@ describe('scaffolder actions: what each one leaves in the workspace, the catalog
   it('fetch:plain copies a directory and fetch:plain:file one file, both unrendered', async () => {
     const run = await dryRunTemplate(p.url, 'plain', {});
     assert.equal(run.status, 200, JSON.stringify(run.body));
-    assert.deepEqual(run.text, { 'copied/a.txt': '${{ values.name }} is not rendered by fetch:plain', 'copied/sub/b.txt': 'b', 'single/b.txt': 'b' });
+    assert.deepEqual(run.text, { 'copied/a.txt': '${{ values.name }} is not rendered by fetch:plain', 'copied/run.sh': '#!/bin/sh\necho ${{ values.name }}\n', 'copied/sub/b.txt': 'b', 'single/b.txt': 'b' });
+    assert.deepEqual(run.executable, ['copied/run.sh'], 'an executable file stays executable');
   });
 
   it('fetch:template renders names and contents, honours copyWithoutTemplating, copyWithoutRender, templateFileExtension and replace, and copies binaries intact', async () => {
@@ -158,6 +163,8 @@ describe('scaffolder actions: what each one leaves in the workspace, the catalog
     assert.equal(run.text['a/svc.md'], '# svc 1', 'an existing file is kept unless replace is set');
     assert.equal(run.text['a/static/svc.txt'], '${{ values.name }} stays', 'copyWithoutTemplating copies contents verbatim but renders the name');
     assert.ok(run.files['a/logo.bin']!.equals(BINARY), 'a binary file is copied byte for byte');
+    assert.equal(run.text['a/gradlew'], '#!/bin/sh\n# svc\n');
+    assert.ok(run.executable.includes('a/gradlew'), 'a rendered executable stays executable');
     assert.equal(run.text['b/svc.md'], '# svc 2', 'replace: true overwrites');
     assert.equal(run.text['b/static/${{ values.name }}.txt'], '${{ values.name }} stays', 'copyWithoutRender leaves the name alone too');
     assert.equal(run.text['c/config.yaml'], 'name: svc', 'a file with the extension is rendered and loses it');

@@ -55,5 +55,6 @@ export async function dryRunTemplate(baseUrl: string, name: string, values: Reco
   for (const f of res.body?.directoryContents ?? []) files[f.path] = Buffer.from(f.base64Content, 'base64');
   const text = Object.fromEntries(Object.entries(files).map(([k, v]) => [k, v.toString('utf8')]));
   const log = ((res.body?.log ?? []) as { body: { message: string } }[]).map((l) => l.body.message).join('\n');
-  return { status: res.status, body: res.body, files, text, log };
+  const executable = ((res.body?.directoryContents ?? []) as { path: string; executable: boolean }[]).filter((f) => f.executable).map((f) => f.path);
+  return { status: res.status, body: res.body, files, text, log, executable };
 }
