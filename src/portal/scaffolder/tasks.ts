@@ -60,6 +60,8 @@ interface Running {
   events: TaskEvent[];
   listeners: Set<(e: TaskEvent) => void>;
   flush?: NodeJS.Timeout;
+  /** The event save in flight, if any. */
+  flushing?: Promise<void>;
 }
 
 /**
@@ -258,45 +260,60 @@ export class TaskService {
     await this.execute(t);
   }
 
+  /**
+   * Runs a claimed task to its end. The end is published in this order: workspace and secrets
+   * removed, final state stored, then the completion event sent. So whoever sees the completion
+   * can retry at once: the task is finished in the store and nothing of the old run is left to
+   * delete the new run's workspace or secrets.
+   */
   private async execute(t: Resource): Promise<void> {
     const id = t.metadata.name!;
     const r: Running = { abort: new AbortController(), events: [...(t.status?.events ?? [])], listeners: new Set() };
     this.running.set(id, r);
-    const flush = async () => {
+    const flush = () => {
       clearTimeout(r.flush);
       r.flush = undefined;
-      await this.writeStatus(id, { events: r.events }).catch((err) => this.log.warn({ err, task: id }, 'could not save task events'));
+      r.flushing = this.writeStatus(id, { events: [...r.events] }).catch((err) => this.log.warn({ err, task: id }, 'could not save task events'));
     };
     const push = (type: TaskEvent['type'], body: TaskEventBody) => {
       const e = this.event(id, r.events, type, body);
       r.events.push(e);
       for (const l of r.listeners) l(e);
-      r.flush ??= setTimeout(() => void flush(), 50);
+      r.flush ??= setTimeout(flush, 50);
     };
     const workspace = join(this.dataDir, 'scaffolder', 'tasks', id);
     let state: TaskState = 'completed';
     let output: Record<string, unknown> | undefined;
+    let end: { type: TaskEvent['type']; body: TaskEventBody };
     try {
       await removeWorkspace(workspace);
       output = await this.runner.run(t.spec as TaskSpec, { taskId: id, workspace, secrets: await this.secretsOf(id), isDryRun: false, signal: r.abort.signal, emit: (b) => push('log', b) });
-      push('completion', { message: 'Run completed with status: completed', status: 'completed', output });
+      end = { type: 'completion', body: { message: 'Run completed with status: completed', status: 'completed', output } };
     } catch (e) {
       if (r.abort.signal.aborted || e instanceof TaskCancelled) {
         state = 'cancelled';
-        push('cancelled', { message: 'Run cancelled', status: 'cancelled' });
+        end = { type: 'cancelled', body: { message: 'Run cancelled', status: 'cancelled' } };
       } else {
         state = 'failed';
         const message = (e as Error).message;
         if (e instanceof StepError) push('log', { stepId: e.stepId, status: 'failed', message });
-        push('completion', { message: `Run completed with status: failed: ${message}`, status: 'failed', error: { name: 'Error', message } });
+        end = { type: 'completion', body: { message: `Run completed with status: failed: ${message}`, status: 'failed', error: { name: 'Error', message } } };
         this.log.info({ task: id, error: message }, 'scaffolder task failed');
       }
-    } finally {
-      this.running.delete(id);
-      clearTimeout(r.flush);
-      await this.writeStatus(id, { state, events: r.events, ...(output ? { output } : {}) });
+    }
+    try {
       await removeWorkspace(workspace);
       await this.client.delete({ apiVersion: 'v1', kind: 'Secret', namespace: TASK_NAMESPACE, name: `task-${id}` }).catch(() => undefined);
+      clearTimeout(r.flush);
+      // an event save still in flight must not land after the final write and drop its events
+      await r.flushing;
+      const last = this.event(id, r.events, end.type, end.body);
+      r.events.push(last);
+      await this.writeStatus(id, { state, events: r.events, ...(output ? { output } : {}) });
+      this.running.delete(id);
+      for (const l of r.listeners) l(last);
+    } finally {
+      this.running.delete(id);
     }
   }
 
