@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Client } from '../api/client.js';
+import { ApiError } from '../api/errors.js';
 import type { Resource } from '../api/types.js';
 
 export type EventType = 'Normal' | 'Warning';
@@ -49,6 +50,18 @@ export class EventRecorder {
       reportingComponent: this.component,
     };
     try {
+      // the first of its kind is a plain create, cheaper than an apply; an Event left by an
+      // earlier run of the process under the same name is updated by apply as repeats are
+      if (!seen) {
+        const created = await this.client.create(event).then(
+          () => true,
+          (e) => {
+            if (e instanceof ApiError && e.code === 409) return false;
+            throw e;
+          },
+        );
+        if (created) return;
+      }
       await this.client.apply(event, { fieldManager: this.component, force: true });
     } catch (err) {
       this.log.debug({ err, object: `${obj.kind}/${m.namespace ?? ''}/${m.name}`, reason }, 'could not record event');
