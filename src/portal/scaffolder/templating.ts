@@ -35,10 +35,15 @@ export class TemplateRenderError extends Error {
  * again, so `${{ }}` inside an input value stays text. A string that is exactly one expression
  * keeps the value's type (a list stays a list).
  *
- * Supported: filters (nunjucks' own plus parseRepoUrl, parseEntityRef, pick, projectSlug),
- * `if`, `for`, `set`, macros, `| dump`, and the string methods toLowerCase, toUpperCase, trim,
- * startsWith, endsWith, includes, indexOf, slice, substring, split, replace, replaceAll, ...
- * (none taking a function). Not supported: include, import, extends, range, cycler, joiner.
+ * What templates can use: nunjucks' filters plus parseRepoUrl, parseEntityRef, pick and
+ * projectSlug; `if`, `for`, `set` and macros; `| dump`; a few string methods (toLowerCase,
+ * toUpperCase, trim, startsWith, endsWith, includes, indexOf, slice, substring, split, replace,
+ * replaceAll, ...) and list methods (join, includes, indexOf, slice, concat), none of which
+ * takes a function. What they cannot: include, import, extends (there is no loader), range,
+ * cycler, joiner (each leads to Function), any other method, and names such as this, process
+ * or constructor, which fail the render with an error naming them. The sandbox stops code from
+ * escaping, not a template from being slow: rendering has no time limit, so a catastrophic
+ * regular expression in a template still blocks the server while it runs.
  */
 export class Templater {
   private env = new SandboxedEnvironment({
