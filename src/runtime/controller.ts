@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Client } from '../api/client.js';
+import { jsonEqual } from '../api/equality.js';
 import { ApiError } from '../api/errors.js';
 import type { Resource } from '../api/types.js';
 import type { EventRecorder } from './events.js';
@@ -136,9 +137,9 @@ function meaningfulChange(a: Resource, b: Resource): boolean {
   return (
     x.generation !== y.generation ||
     x.deletionTimestamp !== y.deletionTimestamp ||
-    JSON.stringify(x.labels) !== JSON.stringify(y.labels) ||
-    JSON.stringify(x.annotations) !== JSON.stringify(y.annotations) ||
-    JSON.stringify(x.finalizers) !== JSON.stringify(y.finalizers)
+    !jsonEqual(x.labels, y.labels) ||
+    !jsonEqual(x.annotations, y.annotations) ||
+    !jsonEqual(x.finalizers, y.finalizers)
   );
 }
 
