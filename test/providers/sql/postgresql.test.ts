@@ -113,6 +113,51 @@ describe('provider-sql PostgreSQL clients against a real server', () => {
     assert.equal((await roles.observe(role)).resourceExists, false);
   });
 
+  it('a claim\'s database, role and grant deleted together leave nothing behind, not even a half-dropped database', async () => {
+    const ctx = providerContext(p.client);
+    const dbs = new DatabaseClient(server);
+    const roles = new RoleClient(server, ctx);
+    const grants = new GrantClient(server, ctx);
+    const deleting = { deletionTimestamp: new Date().toISOString() };
+    const names = Array.from({ length: 12 }, () => uniqueName('pave_race'));
+    created.db.push(...names);
+    created.role.push(...names);
+    for (const name of names) {
+      const role = managed(PG, 'Role', name, { privileges: { login: true } });
+      const db = managed(PG, 'Database', name, { owner: name });
+      const grant = managed(PG, 'Grant', `${name}-grant`, { privileges: ['ALL'], role: name, database: name });
+      await roles.create(role);
+      await dbs.create(db);
+      await grants.create(grant);
+      // as the garbage collector deletes a claim's composed resources: all at once
+      const results = await Promise.allSettled([grant, db, role].map((mr) => {
+        mr.metadata = { ...mr.metadata, ...deleting };
+        return mr === grant ? grants.delete(mr) : mr === db ? dbs.delete(mr) : roles.delete(mr);
+      }));
+      assert.deepEqual(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)), [], `deleting ${name}`);
+      assert.equal((await dbs.observe(db)).resourceExists, false, `database ${name} is gone`);
+      assert.equal((await roles.observe(role)).resourceExists, false, `role ${name} is gone`);
+    }
+    const husks = await server.query(`SELECT datname FROM pg_database WHERE datname = ANY($1)`, [names]);
+    assert.deepEqual(husks, []);
+  });
+
+  it('a database a lost DROP left half-dropped counts as absent to create and as present to delete', async () => {
+    const dbs = new DatabaseClient(server);
+    const name = uniqueName('pave_husk');
+    created.db.push(name);
+    await server.query(`CREATE DATABASE "${name}"`);
+    // the state an interrupted DROP DATABASE leaves behind (PostgreSQL marks it before removing files)
+    await server.query('UPDATE pg_database SET datconnlimit = -2 WHERE datname = $1', [name]);
+    const mr = managed(PG, 'Database', name, {});
+    assert.equal((await dbs.observe(mr)).resourceExists, false, 'to create, a husk is absent');
+    const deleting = { ...mr, metadata: { ...mr.metadata, deletionTimestamp: new Date().toISOString() } };
+    assert.equal((await dbs.observe(deleting)).resourceExists, true, 'to delete, a husk is still there');
+    await dbs.delete(deleting);
+    assert.equal((await dbs.observe(deleting)).resourceExists, false);
+    assert.deepEqual(await server.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]), []);
+  });
+
   it('puts back a password changed out of band when the password comes from a Secret', async () => {
     const ctx = providerContext(p.client);
     const name = uniqueName('pave_pw');

@@ -34,7 +34,7 @@ export class DatabaseClient implements ExternalClient {
 
   async observeMany(mrs: ManagedResource[]): Promise<ExternalObservation[]> {
     const names = mrs.map(externalName);
-    const rows = await this.server.query<DatabaseRow>(SELECT_DATABASES, [names]);
+    const rows = await this.server.read<DatabaseRow>(SELECT_DATABASES, [names]);
     const byName = new Map(rows.map((r) => [r.datname, r]));
     return mrs.map((mr, i) => {
       const row = byName.get(names[i]!);
@@ -85,7 +85,7 @@ export class DatabaseClient implements ExternalClient {
 
   async delete(mr: ManagedResource): Promise<void> {
     // FORCE ends open sessions: a managed database being deleted must not wait on its clients.
-    await this.server.query(`DROP DATABASE IF EXISTS ${ident(externalName(mr))} WITH (FORCE)`);
+    await this.server.queryRacingCatalog(`DROP DATABASE IF EXISTS ${ident(externalName(mr))} WITH (FORCE)`);
   }
 }
 
@@ -96,7 +96,12 @@ export class DatabaseClient implements ExternalClient {
 const INVALID_DATABASE = -2;
 
 function observation(mr: ManagedResource, row: DatabaseRow): ExternalObservation {
-  if (row.datconnlimit === INVALID_DATABASE) return { resourceExists: false, resourceUpToDate: false, diff: 'the database is being dropped' };
+  if (row.datconnlimit === INVALID_DATABASE) {
+    // To create, such a husk is as good as absent (create drops it first). To delete, it is still
+    // there: a DROP that lost a race left it behind, and letting the object go now would leak it.
+    if (mr.metadata.deletionTimestamp) return { resourceExists: true, resourceUpToDate: true, diff: 'a DROP of the database did not finish' };
+    return { resourceExists: false, resourceUpToDate: false, diff: 'the database is being dropped' };
+  }
   const p = mr.spec.forProvider ?? {};
   const drift: string[] = [];
   if (p.owner && p.owner !== row.owner) drift.push(`owner is ${row.owner}, want ${p.owner}`);

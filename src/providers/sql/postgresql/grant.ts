@@ -38,7 +38,7 @@ export class GrantClient implements ExternalClient {
     const databases = [...new Set(grants.flatMap((g) => (g.database ? [g.database] : [])))];
     const groups = [...new Set(grants.flatMap((g) => (g.memberOf ? [g.memberOf] : [])))];
     const acl = databases.length
-      ? await this.server.query<{ datname: string; rolname: string; privilege_type: string; is_grantable: boolean }>(
+      ? await this.server.read<{ datname: string; rolname: string; privilege_type: string; is_grantable: boolean }>(
           `SELECT d.datname, r.rolname, a.privilege_type, a.is_grantable
              FROM pg_database d CROSS JOIN LATERAL aclexplode(d.datacl) a JOIN pg_roles r ON r.oid = a.grantee
             WHERE d.datname = ANY($1)`,
@@ -46,7 +46,7 @@ export class GrantClient implements ExternalClient {
         )
       : [];
     const members = groups.length
-      ? await this.server.query<{ grp: string; member: string; admin_option: boolean }>(
+      ? await this.server.read<{ grp: string; member: string; admin_option: boolean }>(
           `SELECT g.rolname AS grp, m.rolname AS member, am.admin_option
              FROM pg_auth_members am JOIN pg_roles g ON g.oid = am.roleid JOIN pg_roles m ON m.oid = am.member
             WHERE g.rolname = ANY($1)`,
@@ -105,7 +105,7 @@ export class GrantClient implements ExternalClient {
     const g = await this.resolve(mr);
     try {
       if (g.memberOf) await this.server.query(`REVOKE ${ident(g.memberOf)} FROM ${ident(g.role)}`);
-      else await this.server.query(`REVOKE ${g.privileges.join(', ')} ON DATABASE ${ident(g.database!)} FROM ${ident(g.role)}`);
+      else await this.server.queryRacingCatalog(`REVOKE ${g.privileges.join(', ')} ON DATABASE ${ident(g.database!)} FROM ${ident(g.role)}`);
     } catch (err) {
       // The role or database is already gone (42704 undefined_object, 3D000 invalid_catalog_name): so is the grant.
       const code = (err as Error & { cause?: { code?: string } }).cause?.code;

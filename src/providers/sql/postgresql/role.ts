@@ -92,13 +92,14 @@ export class RoleClient implements ExternalClient {
   }
 
   async delete(mr: ManagedResource): Promise<void> {
-    await this.server.query(`DROP ROLE IF EXISTS ${ident(externalName(mr))}`);
+    // the database a role owns is usually deleted beside it; until that DROP ends, PostgreSQL refuses this one
+    await this.server.queryRacingCatalog(`DROP ROLE IF EXISTS ${ident(externalName(mr))}`);
   }
 
   private async selectRoles(names: string[]): Promise<RoleRow[]> {
     if (this.server.canReadPasswords !== false) {
       try {
-        const rows = await this.server.query<RoleRow>(`SELECT ${COLUMNS}, rolpassword FROM pg_authid WHERE rolname = ANY($1)`, [names]);
+        const rows = await this.server.read<RoleRow>(`SELECT ${COLUMNS}, rolpassword FROM pg_authid WHERE rolname = ANY($1)`, [names]);
         this.server.canReadPasswords = true;
         return rows;
       } catch (err) {
@@ -107,7 +108,7 @@ export class RoleClient implements ExternalClient {
         this.server.canReadPasswords = false;
       }
     }
-    return this.server.query<RoleRow>(`SELECT ${COLUMNS} FROM pg_roles WHERE rolname = ANY($1)`, [names]);
+    return this.server.read<RoleRow>(`SELECT ${COLUMNS} FROM pg_roles WHERE rolname = ANY($1)`, [names]);
   }
 
   private async desiredPassword(mr: ManagedResource): Promise<string | undefined> {

@@ -14,7 +14,7 @@ export interface PostgresCredentials {
 }
 
 /**
- * One PostgreSQL server as the provider sees it: a small connection pool, and queries whose
+ * One PostgreSQL server as the provider sees it: small connection pools, and queries whose
  * errors name the server, so a Synced=False condition says which backend failed. While the
  * server is unreachable, queries fail fast (see BackendBreaker) instead of each opening a
  * connection that is refused.
@@ -22,6 +22,7 @@ export interface PostgresCredentials {
 export class PostgresServer {
   readonly label: string;
   private readonly pool: pg.Pool;
+  private readonly readPool: pg.Pool;
   /** Null until known; false when the configured user may not read pg_authid (not a superuser). */
   canReadPasswords: boolean | null = null;
   /** Statements sent so far: benchmarks and tests read it to show what a poll costs the server. */
@@ -30,31 +31,51 @@ export class PostgresServer {
 
   constructor(readonly credentials: PostgresCredentials) {
     this.label = `PostgreSQL ${credentials.endpoint}:${credentials.port}`;
-    this.pool = new pg.Pool({
-      host: credentials.endpoint,
-      port: credentials.port,
-      user: credentials.username,
-      password: credentials.password,
-      database: credentials.database,
-      ssl: credentials.sslmode && credentials.sslmode !== 'disable' ? { rejectUnauthorized: credentials.sslmode === 'verify-full' || credentials.sslmode === 'verify-ca' } : undefined,
-      max: 8,
+    this.pool = this.newPool(8);
+    this.readPool = this.newPool(2);
+  }
+
+  /** A statement that changes the server (CREATE, ALTER, DROP, GRANT) or reads on the way to one. */
+  async query<R extends pg.QueryResultRow = any>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return this.run(this.pool, sql, params);
+  }
+
+  /**
+   * A catalog read for observe and poll, on connections of its own: a CREATE DATABASE takes a
+   * tenth of a second or more, and a poll queued behind a burst of them would see drift late.
+   */
+  async read<R extends pg.QueryResultRow = any>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return this.run(this.readPool, sql, params);
+  }
+
+  private run<R extends pg.QueryResultRow>(pool: pg.Pool, sql: string, params: unknown[]): Promise<R[]> {
+    return this.breaker.run(async () => {
+      this.queries++;
+      try {
+        return (await pool.query<R>(sql, params)).rows;
+      } catch (err) {
+        throw new Error(`${this.label}: ${describeError(err)}`, { cause: err });
+      }
+    }, isConnectionError);
+  }
+
+  private newPool(max: number): pg.Pool {
+    const c = this.credentials;
+    const pool = new pg.Pool({
+      host: c.endpoint,
+      port: c.port,
+      user: c.username,
+      password: c.password,
+      database: c.database,
+      ssl: c.sslmode && c.sslmode !== 'disable' ? { rejectUnauthorized: c.sslmode === 'verify-full' || c.sslmode === 'verify-ca' } : undefined,
+      max,
       connectionTimeoutMillis: 3000,
       idleTimeoutMillis: 30_000,
       application_name: 'pave-provider-sql',
     });
     // An idle client losing its server (a restart) must not crash the process; the next query reconnects.
-    this.pool.on('error', () => undefined);
-  }
-
-  async query<R extends pg.QueryResultRow = any>(sql: string, params: unknown[] = []): Promise<R[]> {
-    return this.breaker.run(async () => {
-      this.queries++;
-      try {
-        return (await this.pool.query<R>(sql, params)).rows;
-      } catch (err) {
-        throw new Error(`${this.label}: ${describeError(err)}`, { cause: err });
-      }
-    }, isConnectionError);
+    pool.on('error', () => undefined);
+    return pool;
   }
 
   /**
@@ -64,21 +85,36 @@ export class PostgresServer {
    * before failing, instead of falling into the reconciler's backoff for a second or more.
    */
   async queryAwaitingDependencies(sql: string, waitMs = 2000): Promise<void> {
+    await this.queryRetrying(sql, (code) => code === '42704' || code === '3D000', waitMs);
+  }
+
+  /**
+   * Runs a statement that changes a catalog row other statements may be changing at the same
+   * moment: a database dropped while a grant on it is revoked, a role dropped while the database
+   * it owns is still being dropped. PostgreSQL fails the loser of such a race ("tuple
+   * concurrently updated", or 2BP01 while the owned database is not gone yet); it is retried
+   * for up to `waitMs` so that deleting a claim's resources together converges in one pass.
+   */
+  async queryRacingCatalog(sql: string, waitMs = 3000): Promise<void> {
+    await this.queryRetrying(sql, (code, message) => code === '2BP01' || (code === 'XX000' && /tuple concurrently (updated|deleted)/.test(message)), waitMs);
+  }
+
+  private async queryRetrying(sql: string, retryable: (code: string, message: string) => boolean, waitMs: number): Promise<void> {
     const deadline = Date.now() + waitMs;
     for (;;) {
       try {
         await this.query(sql);
         return;
       } catch (err) {
-        const code = (err as Error & { cause?: { code?: string } }).cause?.code;
-        if ((code !== '42704' && code !== '3D000') || Date.now() > deadline) throw err;
+        const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
+        if (!retryable(cause?.code ?? '', cause?.message ?? '') || Date.now() > deadline) throw err;
         await new Promise((r) => setTimeout(r, 50));
       }
     }
   }
 
   async close(): Promise<void> {
-    await this.pool.end().catch(() => undefined);
+    await Promise.all([this.pool.end().catch(() => undefined), this.readPool.end().catch(() => undefined)]);
   }
 }
 
