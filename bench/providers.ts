@@ -52,7 +52,7 @@ export async function run(args: string[]): Promise<Record<string, number | strin
   const settings: Record<string, string> = { 'starter-platform': 'true', 'dns-port': '0' };
   if (target === 'embedded') settings['local-cloud'] = 'true';
   else settings.postgres = target;
-  const p = new Platform({ dataDir, listen: false, log: createLogger('silent'), modules: [controlPlaneModule(), providersModule()], settings });
+  const p = new Platform({ dataDir, listen: false, log: createLogger(process.env.PAVE_BENCH_LOG ?? 'silent'), modules: [controlPlaneModule(), providersModule()], settings });
   await p.start();
   const rt = providersRuntime(p)!;
   await rt.backendsReady;
@@ -63,7 +63,7 @@ export async function run(args: string[]): Promise<Record<string, number | strin
   const figures: Record<string, number | string> = { postgres: target === 'embedded' ? 'embedded' : 'external' };
   const only = arg(args, '--only', '');
   try {
-    if (only !== 'outage') await provisioningAndDrift(p, rt, admin, tag, databases, figures);
+    if (only !== 'outage') await provisioningAndDrift(p, rt, admin, adminUrl, tag, databases, figures);
     if (!only || only === 'outage') {
       progress('backend outage');
       Object.assign(figures, await outage(p, rt, dataDir, Number(arg(args, '--outage-databases', '1000')), Number(arg(args, '--outage-seconds', '30'))));
@@ -83,7 +83,7 @@ export async function run(args: string[]): Promise<Record<string, number | strin
   return figures;
 }
 
-async function provisioningAndDrift(p: Platform, rt: ProvidersRuntime, admin: pg.Client, tag: string, databases: number, figures: Record<string, number | string>): Promise<void> {
+async function provisioningAndDrift(p: Platform, rt: ProvidersRuntime, admin: pg.Client, adminUrl: string, tag: string, databases: number, figures: Record<string, number | string>): Promise<void> {
   progress('claims one at a time');
   // 1. one claim at a time
   const latencies: number[] = [];
@@ -134,21 +134,34 @@ async function provisioningAndDrift(p: Platform, rt: ProvidersRuntime, admin: pg
 
   const dropped = names.filter((_, i) => i % Math.floor(databases / 50) === 0).slice(0, 50);
   const droppedAt = new Map<string, number>();
+  const healed = new Map<string, number>();
+  // Watched from the first drop on, on a connection of its own: a database put back while later
+  // ones are still being dropped counts from its own drop to its return.
+  const watcher = new pg.Client({ connectionString: adminUrl });
+  await watcher.connect();
+  let dropping = true;
+  const watching = (async () => {
+    const deadline = performance.now() + 120_000;
+    while ((dropping || healed.size < dropped.length) && performance.now() < deadline) {
+      const gone = [...droppedAt.keys()].filter((n) => !healed.has(n));
+      if (gone.length) {
+        const rows = (await watcher.query('SELECT datname FROM pg_database WHERE datname = ANY($1) AND datconnlimit <> -2', [gone])).rows as { datname: string }[];
+        const now = performance.now();
+        for (const r of rows) healed.set(r.datname, now - droppedAt.get(r.datname)!);
+      }
+      await sleep(10);
+    }
+  })();
   const dropStart = performance.now();
   for (const name of dropped) {
     await admin.query(`DROP DATABASE "${name}" WITH (FORCE)`);
     droppedAt.set(name, performance.now());
   }
+  dropping = false;
   // PostgreSQL runs DROP and CREATE DATABASE one at a time, so the drops and the repairs share it.
   figures.pg_drift_drops_took_s = Number(((performance.now() - dropStart) / 1000).toFixed(1));
-  const healed = new Map<string, number>();
-  const deadline = performance.now() + 60_000;
-  while (healed.size < dropped.length && performance.now() < deadline) {
-    const rows = (await admin.query('SELECT datname FROM pg_database WHERE datname = ANY($1)', [dropped])).rows as { datname: string }[];
-    const now = performance.now();
-    for (const r of rows) if (!healed.has(r.datname)) healed.set(r.datname, now - droppedAt.get(r.datname)!);
-    await sleep(10);
-  }
+  await watching;
+  await watcher.end();
   figures.pg_drift_recreated = `${healed.size}/${dropped.length}`;
   figures.pg_drift_p50_ms = healed.size ? Math.round(percentile([...healed.values()], 0.5)) : -1;
   figures.pg_drift_p99_ms = healed.size === dropped.length ? Math.round(percentile([...healed.values()], 0.99)) : -1;
