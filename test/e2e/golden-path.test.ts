@@ -107,3 +107,35 @@ test('a developer gets a PostgreSQL database from the browser and it heals when 
   await screenshot(page, 'application');
   assert.match(await page.locator('main').innerText(), /Sync/);
 });
+
+test('the template generated from the PostgresDatabase XRD proposes a change; only its merge provisions the database', async () => {
+  const name = `reviewed-db-${Date.now().toString(36)}`;
+  const api = async (path: string, init?: RequestInit) => {
+    const res = await fetch(url(path), { ...init, headers: { 'content-type': 'application/json' } });
+    if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${path}: HTTP ${res.status} ${await res.text()}`);
+    return res.json() as Promise<any>;
+  };
+  const claimKey = `/k8s/apis/platform.pave.dev/v1alpha1/namespaces/default/postgresdatabases/${name}`;
+  const { id } = await api('/api/scaffolder/v2/tasks', {
+    method: 'POST',
+    body: JSON.stringify({ templateRef: 'template:default/postgresdatabase-v1alpha1', values: { name, namespace: 'default', owner: 'group:default/platform-team', writeConnectionSecretToRef: { name } } }),
+  });
+  let task: any;
+  await waitFor('the generated template\'s task to finish', async () => ['completed', 'failed'].includes((task = await api(`/api/scaffolder/v2/tasks/${id}`)).status), 60_000);
+  const log = (await api(`/api/scaffolder/v2/tasks/${id}/events`)).map((e: any) => e.body?.message).join('\n');
+  assert.equal(task.status, 'completed', `the task failed:\n${log}`);
+
+  const changes = (await api('/api/git/repos/platform/deployments/changes')).items as any[];
+  const cr = changes.find((c) => c.metadata.annotations?.['pave.dev/trace-id'] === id || c.metadata.annotations?.['pave.dev/task-id'] === id || JSON.stringify(c.spec).includes(name));
+  assert.ok(cr, 'a change request on platform/deployments');
+  assert.match(await (await fetch(url(`/api/git/repos/platform/deployments/changes/${cr.metadata.name}/diff?namespace=${cr.metadata.namespace}`))).text(), new RegExp(`claims/default/${name}\\.yaml`));
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal((await fetch(url(claimKey))).status, 404, 'nothing is live before the merge');
+
+  await api(`/api/git/repos/platform/deployments/changes/${cr.metadata.name}/approve`, { method: 'POST', body: JSON.stringify({ namespace: cr.metadata.namespace, user: 'user:default/reviewer' }) });
+  await api(`/api/git/repos/platform/deployments/changes/${cr.metadata.name}/merge`, { method: 'POST', body: JSON.stringify({ namespace: cr.metadata.namespace }) });
+  await waitFor('the merged claim to be Ready', async () => {
+    const claim = await api(claimKey);
+    return claim.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True');
+  }, 120_000);
+});

@@ -1,3 +1,4 @@
+import { ParameterCheck } from './parameters.js';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -71,6 +72,7 @@ interface Running {
  * Secret owned by the task (encrypted at rest) and never in the task, its events or the log.
  */
 export class TaskService {
+  private readonly parameters = new ParameterCheck();
   private running = new Map<string, Running>();
   private informer?: Informer;
 
@@ -105,7 +107,7 @@ export class TaskService {
     return this.split(
       {
         apiVersion: t.apiVersion,
-        parameters: values,
+        parameters: this.parameters.check(rec.ref, t.spec?.parameters, values),
         steps: t.spec?.steps ?? [],
         output: t.spec?.output,
         templateInfo: { entityRef: rec.ref, entity: { metadata: { name: t.metadata.name, title: t.metadata.title, annotations: t.metadata.annotations } }, location: t.metadata.annotations?.[ANNOTATION_LOCATION], origin: t.metadata.annotations?.[ANNOTATION_ORIGIN_LOCATION] },

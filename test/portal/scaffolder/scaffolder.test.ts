@@ -214,6 +214,16 @@ spec:
     assert.match(frames.at(-1)!.data.body.message, /absolute path/);
   });
 
+  it('refuses a task whose values break the template\'s parameter schema, naming each field, and starts nothing', async () => {
+    const before = (await p.client.list('scaffolder.pave.dev/v1alpha1', 'ScaffolderTask')).items.length;
+    const res = await postJson(`${p.url}/api/scaffolder/v2/tasks`, { templateRef: 'template:default/service', values: { name: 42, withDocs: 'yes', dbPassword: SECRET } });
+    assert.equal(res.status, 400, JSON.stringify(res.body));
+    const message = JSON.stringify(res.body);
+    for (const field of ['name must be string', 'owner', 'withDocs must be boolean']) assert.ok(message.includes(field), `${field} in ${message}`);
+    assert.ok(!message.includes(SECRET), 'the error does not echo a secret value');
+    assert.equal((await p.client.list('scaffolder.pave.dev/v1alpha1', 'ScaffolderTask')).items.length, before);
+  });
+
   it('lists actions and serves a template parameter schema', async () => {
     const actions = (await (await fetch(`${p.url}/api/scaffolder/v2/actions`)).json()) as { id: string }[];
     for (const id of ['fetch:template', 'fetch:plain', 'fetch:plain:file', 'publish:pave', 'publish:pave:change-request', 'catalog:register', 'catalog:write', 'debug:log', 'fs:rename', 'fs:delete', 'pave:claim-template', 'terasky:claim-template']) {
