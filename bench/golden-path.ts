@@ -92,7 +92,8 @@ async function submitToReady(runs: number): Promise<Figures> {
     const missing = await missingForGoldenPath(p.url);
     if (missing.length) return { submit_to_ready_error: `not measured; missing backends: ${missing.join('; ')}` };
     const templates = (await (await fetch(`${p.url}/api/catalog/entities/by-query?filter=kind=template&limit=100`)).json()) as { items: Resource[] };
-    const template = templates.items.find((t) => /postgres/i.test(`${t.metadata.name} ${(t.metadata as { title?: string }).title ?? ''}`));
+    // the starter's golden-path template (the one generated from the XRD opens a change request instead)
+    const template = templates.items.find((t) => t.metadata.name === 'postgres-database') ?? templates.items.find((t) => /postgres/i.test(`${t.metadata.name} ${(t.metadata as { title?: string }).title ?? ''}`));
     if (!template) return { submit_to_ready_error: 'no PostgreSQL template in the catalog' };
     const ns = template.metadata.namespace ?? 'default';
     const schema = (await (await fetch(`${p.url}/api/scaffolder/v2/templates/${ns}/template/${template.metadata.name}/parameter-schema`)).json()) as { steps: { schema: { properties?: Record<string, { default?: unknown }> } }[] };
@@ -106,7 +107,8 @@ async function submitToReady(runs: number): Promise<Figures> {
       const t0 = Date.now();
       const res = await fetch(`${p.url}/api/scaffolder/v2/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ templateRef: `template:${ns}/${template.metadata.name}`, values }) });
       if (!res.ok) return { submit_to_ready_error: `the scaffolder refused the task: HTTP ${res.status} ${await res.text()}` };
-      await claimReady(p.url, name, 60_000);
+      const { id } = (await res.json()) as { id: string };
+      await claimReady(p.url, name, 60_000, id);
       times.push(Date.now() - t0);
     }
     return { submit_to_ready_p50_ms: percentile(times, 0.5), submit_to_ready_p99_ms: percentile(times, 0.99), submit_to_ready_runs: runs };
@@ -116,17 +118,24 @@ async function submitToReady(runs: number): Promise<Figures> {
 }
 
 /** Waits until a claim named `name` (of any claim kind an XRD offers) has Ready=True. */
-async function claimReady(base: string, name: string, timeoutMs: number): Promise<void> {
+async function claimReady(base: string, name: string, timeoutMs: number, taskId: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const xrds = (await (await fetch(`${base}/k8s/apis/apiextensions.crossplane.io/v1/compositeresourcedefinitions`)).json()) as { items: Resource[] };
   const claimPaths = xrds.items.filter((x) => x.spec?.claimNames).map((x) => `/k8s/apis/${x.spec.group}/${(x.spec.versions.find((v: { referenceable?: boolean }) => v.referenceable) ?? x.spec.versions[0]).name}/${x.spec.claimNames.plural}`);
+  let seen: Resource | undefined;
   while (Date.now() < deadline) {
     for (const path of claimPaths) {
       const list = (await (await fetch(`${base}${path}?fieldSelector=metadata.name=${name}`)).json()) as { items?: Resource[] };
       const claim = list.items?.[0];
+      seen = claim ?? seen;
       if (claim?.status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True')) return;
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`claim ${name} was not Ready within ${timeoutMs} ms`);
+  // say where the request stopped: the task, or the claim's conditions
+  const task = (await (await fetch(`${base}/api/scaffolder/v2/tasks/${taskId}`)).json()) as { status?: string };
+  const events = (await (await fetch(`${base}/api/scaffolder/v2/tasks/${taskId}/events`)).json()) as { body?: { message?: string } }[];
+  const log = events.map((e) => e.body?.message).filter(Boolean).slice(-5).join(' | ');
+  const where = seen ? `its conditions: ${JSON.stringify(seen.status?.conditions ?? [])}` : 'the claim does not exist';
+  throw new Error(`claim ${name} was not Ready within ${timeoutMs} ms; task ${taskId} is ${task.status} (${log}); ${where}`);
 }
