@@ -91,9 +91,15 @@ async function submitToReady(runs: number): Promise<Figures> {
   try {
     const missing = await missingForGoldenPath(p.url);
     if (missing.length) return { submit_to_ready_error: `not measured; missing backends: ${missing.join('; ')}` };
-    const templates = (await (await fetch(`${p.url}/api/catalog/entities/by-query?filter=kind=template&limit=100`)).json()) as { items: Resource[] };
-    // the starter's golden-path template (the one generated from the XRD opens a change request instead)
-    const template = templates.items.find((t) => t.metadata.name === 'postgres-database') ?? templates.items.find((t) => /postgres/i.test(`${t.metadata.name} ${(t.metadata as { title?: string }).title ?? ''}`));
+    // the starter's golden-path template (the one generated from the XRD opens a change request
+    // instead); the starter's catalog file is still being read when the server starts
+    let template: Resource | undefined;
+    const deadline = Date.now() + 30_000;
+    while (!template && Date.now() < deadline) {
+      const res = await fetch(`${p.url}/api/catalog/entities/by-name/template/default/postgres-database`);
+      if (res.ok) template = (await res.json()) as Resource;
+      else await new Promise((r) => setTimeout(r, 100));
+    }
     if (!template) return { submit_to_ready_error: 'no PostgreSQL template in the catalog' };
     const ns = template.metadata.namespace ?? 'default';
     const schema = (await (await fetch(`${p.url}/api/scaffolder/v2/templates/${ns}/template/${template.metadata.name}/parameter-schema`)).json()) as { steps: { schema: { properties?: Record<string, { default?: unknown }> } }[] };
