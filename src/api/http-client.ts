@@ -62,6 +62,8 @@ export class HttpClient implements Client {
     }
     if (res.statusCode >= 400) {
       if (parsed?.kind === 'Status') throw ApiError.fromStatus(parsed, res.statusCode);
+      // Backstage-shaped errors (the catalog and scaffolder APIs) carry theirs in error.message
+      if (typeof parsed?.error?.message === 'string') throw new ApiError(res.statusCode, res.statusCode === 404 ? 'NotFound' : res.statusCode < 500 ? 'BadRequest' : 'InternalError', parsed.error.message);
       throw new ApiError(res.statusCode, res.statusCode === 404 ? 'NotFound' : 'InternalError', `${method} ${path}: HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
     }
     return parsed as T;

@@ -28,6 +28,7 @@ describe('pave catalog and pave create', () => {
     writeTree(dir, {
       ...exampleCatalog,
       'template.yaml': 'apiVersion: scaffolder.backstage.io/v1beta3\nkind: Template\nmetadata:\n  name: hello\nspec:\n  type: demo\n  steps:\n    - id: say\n      action: debug:log\n      input:\n        message: "hello ${{ parameters.who }} x${{ parameters.times }}"\n',
+      'strict.yaml': 'apiVersion: scaffolder.backstage.io/v1beta3\nkind: Template\nmetadata:\n  name: strict\nspec:\n  type: demo\n  parameters:\n    - required: [name, owner]\n      properties:\n        name: { type: string, pattern: "^[a-z]+$" }\n        owner: { type: string }\n        size: { type: string, default: small }\n  steps:\n    - id: say\n      action: debug:log\n      input:\n        message: "${{ parameters.name }} is ${{ parameters.size }}"\n',
     });
   });
   after(async () => {
@@ -57,5 +58,17 @@ describe('pave catalog and pave create', () => {
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.match(r.stdout, /\[say\] hello world x3/);
     assert.match(r.stdout, /Run completed with status: completed/);
+  });
+
+  it('refuses values the template\'s parameters do not allow, naming each field, and fills in defaults', async () => {
+    await pave(['catalog', 'register', join(dir, 'strict.yaml'), '--server', p.url]);
+    await eventually(() => portalOf(p).index.get('template:default/strict'), 10_000, 'the template');
+    const bad = await pave(['create', 'strict', '--set', 'name=Not_Valid', '--server', p.url]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /name must match pattern/);
+    assert.match(bad.stderr, /owner is required/);
+    const ok = await pave(['create', 'strict', '--set', 'name=orders', '--set', 'owner=team-a', '--server', p.url]);
+    assert.equal(ok.code, 0, ok.stderr + ok.stdout);
+    assert.match(ok.stdout, /\[say\] orders is small/, 'the default the form shows');
   });
 });

@@ -14,14 +14,7 @@ interface Entity {
 
 /** The portal's REST APIs sit beside /k8s on the same server. */
 async function portal<T>(client: HttpClient, method: string, path: string, body?: unknown): Promise<T> {
-  try {
-    return await client.call<T>(method, `/..${path}`, body);
-  } catch (e) {
-    // Backstage-shaped errors carry their message in error.message (the body may be cut short)
-    const m = e instanceof ApiError ? /"message":"((?:[^"\\]|\\.)*)"/.exec(e.message) : null;
-    if (m) throw new ApiError((e as ApiError).code, (e as ApiError).reason, JSON.parse(`"${m[1]}"`));
-    throw e;
-  }
+  return client.call<T>(method, `/..${path}`, body);
 }
 
 function ref(s: string): { kind: string; namespace: string; name: string } {

@@ -32,8 +32,9 @@ export class ParameterCheck {
     for (const validate of steps) {
       if (validate(out)) continue;
       for (const e of validate.errors ?? []) {
-        const field = e.keyword === 'required' ? `${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}` : e.instancePath;
-        problems.push(`${field.replace(/^\//, '').replace(/\//g, '.') || '(values)'} ${e.message}`);
+        const required = e.keyword === 'required';
+        const field = (required ? `${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}` : e.instancePath).replace(/^\//, '').replace(/\//g, '.');
+        problems.push(`${field || '(values)'} ${required ? 'is required' : e.message}`);
       }
     }
     if (problems.length) throw ApiError.badRequest(`Parameters did not validate for ${templateRef}: ${[...new Set(problems)].join('; ')}`);

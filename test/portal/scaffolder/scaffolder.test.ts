@@ -219,7 +219,7 @@ spec:
     const res = await postJson(`${p.url}/api/scaffolder/v2/tasks`, { templateRef: 'template:default/service', values: { name: 42, withDocs: 'yes', dbPassword: SECRET } });
     assert.equal(res.status, 400, JSON.stringify(res.body));
     const message = JSON.stringify(res.body);
-    for (const field of ['name must be string', 'owner', 'withDocs must be boolean']) assert.ok(message.includes(field), `${field} in ${message}`);
+    for (const field of ['name must be string', 'owner is required', 'withDocs must be boolean']) assert.ok(message.includes(field), `${field} in ${message}`);
     assert.ok(!message.includes(SECRET), 'the error does not echo a secret value');
     assert.equal((await p.client.list('scaffolder.pave.dev/v1alpha1', 'ScaffolderTask')).items.length, before);
   });
