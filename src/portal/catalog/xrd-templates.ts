@@ -27,9 +27,6 @@ function specFields(schema: any): { main: [string, any][]; advanced: [string, an
   return { main: visible.filter(([, p]) => !p?.['x-ui-advanced']).map(([n, p]) => [n, formSchema(p)]), advanced: visible.filter(([, p]) => p?.['x-ui-advanced']).map(([n, p]) => [n, formSchema(p)]), required };
 }
 
-/** Where generated templates propose claims unless the user picks another repository. */
-const DEFAULT_REPOSITORY = { owner: 'platform', repo: 'deployments' };
-
 /**
  * One Template per served version of an XRD's claim (or, without claimNames, of its composite):
  * a metadata step (name, namespace, owner), the spec fields from the openAPIV3Schema honouring
@@ -65,7 +62,7 @@ export function templatesForXrd(xrd: Resource, compositions: string[]): Entity[]
       required: ['repoUrl'],
       properties: {
         // the starter platform's deployments repository, whose claims/ directory an Application syncs
-        repoUrl: { type: 'string', title: 'Repository', 'ui:field': 'RepoUrlPicker', default: `pave?owner=${DEFAULT_REPOSITORY.owner}&repo=${DEFAULT_REPOSITORY.repo}` },
+        repoUrl: { type: 'string', title: 'Repository', 'ui:field': 'RepoUrlPicker', default: 'pave?owner=platform&repo=deployments' },
         manifestPath: { type: 'string', title: 'Path in the repository', default: 'claims' },
       },
     });

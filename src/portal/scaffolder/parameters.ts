@@ -1,5 +1,11 @@
 import { Ajv, type ValidateFunction } from 'ajv';
+import { jsonClone } from '../../api/clone.js';
 import { ApiError } from '../../api/errors.js';
+
+/** A template's spec.parameters as the list of step schemas it stands for (one object or many). */
+export function parameterSteps(parameters: unknown): Record<string, any>[] {
+  return (Array.isArray(parameters) ? parameters : parameters ? [parameters] : []).filter((s) => s && typeof s === 'object');
+}
 
 /**
  * A template's parameter steps as the scaffolder checks them when a task is submitted: each
@@ -18,16 +24,15 @@ export class ParameterCheck {
     const key = `${templateRef}\0${JSON.stringify(parameters ?? null)}`;
     let steps = this.compiled.get(key);
     if (!steps) {
-      const list = (Array.isArray(parameters) ? parameters : parameters ? [parameters] : []).filter((s) => s && typeof s === 'object');
       try {
-        steps = list.map((s) => this.ajv.compile(s as object));
+        steps = parameterSteps(parameters).map((s) => this.ajv.compile(s));
       } catch (e) {
         throw ApiError.badRequest(`Template ${templateRef}: spec.parameters is not a valid JSON Schema: ${(e as Error).message}`);
       }
       if (this.compiled.size > 500) this.compiled.clear();
       this.compiled.set(key, steps);
     }
-    const out = structuredClone(values);
+    const out = jsonClone(values);
     const problems: string[] = [];
     for (const validate of steps) {
       if (validate(out)) continue;

@@ -4,6 +4,7 @@ import { jsonBody, queryInt } from '../backstage-http.js';
 import type { CatalogIndex } from '../catalog/catalog-index.js';
 import { ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION, entityProblems, stringifyEntityRef, type Entity } from '../catalog/entity.js';
 import type { TemplateAction } from './actions.js';
+import { parameterSteps } from './parameters.js';
 import type { TaskService } from './tasks.js';
 
 /** A request's `secrets`: a map of names to strings, or a 400 saying which entry is not. */
@@ -24,7 +25,7 @@ export function registerScaffolderRoutes(app: FastifyInstance, tasks: TaskServic
     if (!rec || rec.entity.kind !== 'Template') throw new ApiError(404, 'NotFound', `Template ${p.kind}:${p.namespace}/${p.name} was not found`);
     const t = rec.entity;
     const params = t.spec?.parameters;
-    const list: Record<string, any>[] = Array.isArray(params) ? params : params ? [params] : [];
+    const list = parameterSteps(params);
     return {
       title: t.metadata.title ?? t.metadata.name,
       description: t.metadata.description,

@@ -1,4 +1,3 @@
-import { ParameterCheck } from './parameters.js';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -10,6 +9,7 @@ import type { Informer } from '../../runtime/informer.js';
 import type { CatalogIndex } from '../catalog/catalog-index.js';
 import { ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION, parseEntityRef, stringifyEntityRef } from '../catalog/entity.js';
 import { readDirectoryContents, removeWorkspace, StepError, TaskCancelled, writeDirectoryContents, type TaskEventBody, type TaskRunner, type TaskSpec } from './task-runner.js';
+import { ParameterCheck } from './parameters.js';
 
 export const TASK_API = 'scaffolder.pave.dev/v1alpha1';
 export const TASK_NAMESPACE = 'pave-system';
