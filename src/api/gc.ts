@@ -25,6 +25,8 @@ export class GarbageCollector {
    * Safe because an owner's deletion always queues its uid again.
    */
   private alive = new Set<string>();
+  /** Deletions seen so far: an owner read alive is remembered only if none came during the read. */
+  private deletions = 0;
 
   constructor(
     private readonly service: ResourceService,
@@ -59,7 +61,13 @@ export class GarbageCollector {
 
   private observe(e: StoreEvent): void {
     const o = e.object;
-    if (e.type === 'DELETED' || o.metadata.deletionTimestamp) this.alive.delete(o.metadata.uid!);
+    if (e.type === 'DELETED' || o.metadata.deletionTimestamp) {
+      this.alive.delete(o.metadata.uid!);
+      this.deletions++;
+    }
+    // a new object is alive until an event says otherwise: its dependents, created a moment
+    // later, then cost no read of it (every claim's XR, managed resources and secrets)
+    else if (e.type === 'ADDED') this.remember(o.metadata.uid!);
     if (e.type === 'DELETED') {
       this.queue.add(o.metadata.uid!);
       for (const ref of o.metadata.ownerReferences ?? []) this.queue.add(ref.uid);
@@ -95,13 +103,13 @@ export class GarbageCollector {
   private async process(uid: string): Promise<void> {
     if (this.alive.has(uid)) return;
     const store = this.service.store;
+    const deletions = this.deletions;
     const owner = await store.findByUid(uid);
     // a live owner that is not being deleted needs nothing: skip reading its dependents, which
     // for an owner of thousands of objects would make every dependent's creation O(n)
     if (owner && !owner.object.metadata.deletionTimestamp) {
-      // no event can arrive between the read and here (events are delivered between macrotasks)
-      if (this.alive.size >= 100_000) this.alive.clear();
-      this.alive.add(uid);
+      // a deletion that committed while the store was read may be this owner's (its uid is queued again)
+      if (deletions === this.deletions) this.remember(uid);
       return;
     }
     const dependents = await store.dependents(uid);
@@ -126,6 +134,11 @@ export class GarbageCollector {
         await this.ignoreGone(this.service.delete(t, key.name, { user: SYSTEM }, { propagationPolicy: 'Foreground' }));
       }
     }
+  }
+
+  private remember(uid: string): void {
+    if (this.alive.size >= 100_000) this.alive.clear();
+    this.alive.add(uid);
   }
 
   /** A dependent of a vanished owner: deleted if no other owner is alive, else just unlinked. */
