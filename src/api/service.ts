@@ -293,7 +293,7 @@ export class ResourceService {
     const expected = Number(existing.metadata.resourceVersion);
     if (next.metadata.deletionTimestamp && !(next.metadata.finalizers ?? []).length) {
       // the last finalizer is gone: the deletion that was waiting for it completes now
-      const deleted = await this.store.delete(key, expected);
+      const deleted = await this.store.delete(key, expected, existing);
       this.afterDelete(t, deleted);
       return this.present(t, deleted);
     }
@@ -327,7 +327,7 @@ export class ResourceService {
       const expected = Number(existing.metadata.resourceVersion);
       try {
         if (!finalizers.length) {
-          const deleted = await this.store.delete(key, expected);
+          const deleted = await this.store.delete(key, expected, existing);
           this.afterDelete(t, deleted);
           return this.present(t, deleted);
         }
@@ -337,7 +337,7 @@ export class ResourceService {
         next.metadata.deletionTimestamp ??= now();
         next.metadata.deletionGracePeriodSeconds = 0;
         if (t.type.group === '' && t.type.kind === 'Namespace') next.status = { ...(next.status ?? {}), phase: 'Terminating' };
-        return this.present(t, await this.store.update(key, next, expected));
+        return this.present(t, await this.store.update(key, next, expected, existing));
       } catch (e) {
         if (e instanceof ApiError && e.reason === 'Conflict' && !pre?.resourceVersion && attempt < 5) continue;
         throw e;

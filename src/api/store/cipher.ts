@@ -23,6 +23,11 @@ export class SecretCipher {
     return new SecretCipher(Buffer.from(readFileSync(file, 'utf8').trim(), 'base64'));
   }
 
+  /** A copy of the key, for the store's own thread: it encrypts and decrypts there. */
+  exportKey(): Uint8Array {
+    return new Uint8Array(this.key);
+  }
+
   encrypt(plain: string): Buffer {
     const iv = randomBytes(12);
     const c = createCipheriv('aes-256-gcm', this.key, iv);

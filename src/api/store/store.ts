@@ -42,8 +42,10 @@ export interface StoreWatchOptions {
  * The storage contract, kept small so that each backend is easy to get right
  * (the shape of kine: a revisioned log of whole objects).
  *
- * - Every successful write gets the next revision, a single increasing integer shared by all
- *   types, and the stored object's metadata.resourceVersion is that revision as a string.
+ * - Every successful write gets a new revision, a single increasing integer shared by all
+ *   types, and the stored object's metadata.resourceVersion is that revision as a string. A
+ *   write that fails may leave a gap (as a failed etcd transaction does): clients compare
+ *   revisions, they do not count them.
  * - `update` and `delete` with an expected revision fail with 409 Conflict if the object moved on.
  * - A write is durable when its promise resolves: a crash afterwards does not lose it.
  * - `watch` delivers every committed write after `fromRevision`, in revision order, without gaps,
@@ -73,7 +75,8 @@ export interface Store {
    * it); the store then need not decode it again for the MODIFIED event.
    */
   update(key: ObjectKey, obj: Resource, expectedRevision?: number, previous?: Resource): Promise<Resource>;
-  delete(key: ObjectKey, expectedRevision?: number): Promise<Resource>;
+  /** `previous`, as for update: the stored object at `expectedRevision`, for the DELETED event. */
+  delete(key: ObjectKey, expectedRevision?: number, previous?: Resource): Promise<Resource>;
   /** Keys of the objects that list `ownerUid` in their ownerReferences. */
   dependents(ownerUid: string): Promise<ObjectKey[]>;
   /** Owner uids that some object references but no stored object has: work the garbage collector missed. */
