@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { jsonEqual } from '../api/equality.js';
 import { isNotFound } from '../api/errors.js';
 import type { Condition, Resource } from '../api/types.js';
@@ -90,7 +90,9 @@ export class ClaimReconciler {
     if (meta.deletionTimestamp) return this.finalize(ctx, claim);
     // the finalizer and the XR's name are persisted before the XR exists, so a crash cannot make two
     if (!meta.finalizers?.includes(CLAIM_FINALIZER) || !claim.spec.resourceRef?.name) {
-      const resourceRef = claim.spec.resourceRef?.name ? claim.spec.resourceRef : { apiVersion: this.xrGvk.apiVersion, kind: this.xrGvk.kind, name: `${meta.name}-${randomBytes(3).toString('hex').slice(0, 5)}` };
+      // five random hex digits, as Crossplane's generateName; randomUUID draws them from a buffered pool
+      // where randomBytes asks the system for entropy on every call
+      const resourceRef = claim.spec.resourceRef?.name ? claim.spec.resourceRef : { apiVersion: this.xrGvk.apiVersion, kind: this.xrGvk.kind, name: `${meta.name}-${randomUUID().slice(0, 5)}` };
       const spec = { ...claim.spec, resourceRef };
       // the choices a new XR will make are recorded now, in the same write, instead of copied back from it later
       if (!claim.spec.resourceRef?.name) Object.assign(spec, this.expectedChoices(ctx, claim));
