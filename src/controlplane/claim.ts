@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { jsonEqual } from '../api/equality.js';
 import { isNotFound } from '../api/errors.js';
 import type { Condition, Resource } from '../api/types.js';
@@ -63,6 +63,7 @@ export class ClaimReconciler {
             const ref = xr.spec?.claimRef;
             return ref?.name && ref.kind === this.gvk.kind ? [`${ref.namespace}/${ref.name}`] : [];
           },
+          changed: xrChangedForClaim,
         },
       ],
       reconcile: (key, ctx) => retryConflicts(() => this.reconcile(key, ctx)),
@@ -89,7 +90,9 @@ export class ClaimReconciler {
     if (meta.deletionTimestamp) return this.finalize(ctx, claim);
     // the finalizer and the XR's name are persisted before the XR exists, so a crash cannot make two
     if (!meta.finalizers?.includes(CLAIM_FINALIZER) || !claim.spec.resourceRef?.name) {
-      const resourceRef = claim.spec.resourceRef?.name ? claim.spec.resourceRef : { apiVersion: this.xrGvk.apiVersion, kind: this.xrGvk.kind, name: `${meta.name}-${randomBytes(3).toString('hex').slice(0, 5)}` };
+      // five random hex digits, as Crossplane's generateName; randomUUID draws them from a buffered pool
+      // where randomBytes asks the system for entropy on every call
+      const resourceRef = claim.spec.resourceRef?.name ? claim.spec.resourceRef : { apiVersion: this.xrGvk.apiVersion, kind: this.xrGvk.kind, name: `${meta.name}-${randomUUID().slice(0, 5)}` };
       const spec = { ...claim.spec, resourceRef };
       // the choices a new XR will make are recorded now, in the same write, instead of copied back from it later
       if (!claim.spec.resourceRef?.name) Object.assign(spec, this.expectedChoices(ctx, claim));
@@ -127,6 +130,12 @@ export class ClaimReconciler {
     for (const f of XR_CHOICES) if (xr.spec?.[f] && (!spec[f] || (automatic && f === 'compositionRevisionRef'))) spec[f] = xr.spec[f];
     if (!jsonEqual(spec, claim.spec)) claim = await ctx.client.update({ ...claim, spec });
 
+    // a claim's first conditions are its XR's first conditions: a 'waiting' written now would be
+    // replaced as soon as the XR reports, and that report wakes this claim
+    if (!xr.status?.conditions?.length && !claim.status?.conditions?.length) {
+      this.settled.set(key, versions(claim, xr));
+      return;
+    }
     const status = jsonClone(claim.status ?? {});
     for (const [k, v] of Object.entries(xr.status ?? {})) if (k !== 'conditions' && k !== 'connectionDetails') status[k] = v;
     const xrSynced = getCondition(xr, 'Synced');
@@ -267,6 +276,20 @@ export class ClaimReconciler {
     if (!jsonEqual(status, claim.status ?? {})) await ctx.client.updateStatus({ ...claim, status }).catch(() => undefined);
     if (retry) throw new Error(`${claim.kind} ${claim.metadata.namespace}/${claim.metadata.name}: ${message}`);
   }
+}
+
+/**
+ * Whether an XR update can change what its claim's reconcile does. The XR's own record of its
+ * composed resources (spec.resourceRefs) is the one spec field the claim neither sets nor shows,
+ * and the XR writes it on its first reconcile, so without this filter every claim would run once
+ * more for nothing.
+ */
+function xrChangedForClaim(a: Resource, b: Resource): boolean {
+  if (a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp || !jsonEqual(a.metadata.labels, b.metadata.labels) || !jsonEqual(a.status, b.status)) return true;
+  if (a.metadata.generation === b.metadata.generation) return false;
+  const { resourceRefs: _ra, ...specA } = a.spec ?? {};
+  const { resourceRefs: _rb, ...specB } = b.spec ?? {};
+  return !jsonEqual(specA, specB);
 }
 
 /** The versions of a claim and its XR that a reconcile read: what decides whether it has work. */

@@ -36,7 +36,11 @@ export interface ControllerSpec {
   name: string;
   for: GVK;
   owns?: GVK[];
-  watches?: (GVK & { map: (obj: Resource) => string[] })[];
+  /**
+   * Other types whose changes map to keys of this controller. `changed`, when given, filters
+   * updates (as a controller-runtime predicate does): an update it calls unchanged queues nothing.
+   */
+  watches?: (GVK & { map: (obj: Resource) => string[]; changed?: (oldObj: Resource, newObj: Resource) => boolean })[];
   workers?: number;
   queue?: WorkQueueOptions;
   /** Skip update events that change neither generation, labels, annotations nor deletion (status-only writes). */
@@ -80,7 +84,8 @@ export class Controller {
       const map = (o: Resource) => {
         for (const k of w.map(o)) this.queue.add(k);
       };
-      inf.addHandler({ onAdd: map, onUpdate: (_o, n) => map(n), onDelete: map });
+      const changed = w.changed;
+      inf.addHandler({ onAdd: map, onUpdate: (o, n) => (!changed || changed(o, n)) && map(n), onDelete: map });
     }
   }
 
