@@ -3,13 +3,13 @@ import { Admission, SYSTEM, type RequestContext, type Verb } from './admission.j
 import { serverSideApply } from './apply.js';
 import { ApiError } from './errors.js';
 import { jsonPatch, mergePatch, strategicMergePatch, type PatchType } from './patch.js';
-import { storageVersion, typeFromCrd, TypeRegistry, type ResourceType } from './registry.js';
+import { storageVersion, typeFromCrd, TypeRegistry, type ResourceType, type TypeVersion } from './registry.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, type Requirement } from './selectors.js';
 import type { Store, StoreEvent } from './store/store.js';
 import { joinApiVersion, type ObjectKey, type Resource, type ResourceList, type WatchEvent } from './types.js';
 import { metadataProblems } from './validation.js';
 import { jsonEqual } from './equality.js';
-import { jsonClone } from './clone.js';
+import { jsonClone, jsonCloneExcept } from './clone.js';
 
 /** Where a request points: a type at a version, a namespace ('' for cluster scope), maybe a name. */
 export interface Target {
@@ -152,7 +152,13 @@ export class ResourceService {
   }
 
   async create(t: Target, body: Resource, ctx: RequestContext = { user: SYSTEM }): Promise<Resource> {
-    const obj = this.checkBody(t, body);
+    return this.insert(t, body, ctx, false);
+  }
+
+  /** create, for a body that is the request's own copy (`owned`: nothing else holds it) or the caller's. */
+  private async insert(t: Target, body: Resource, ctx: RequestContext, owned: boolean): Promise<Resource> {
+    const dropsStatus = !!this.version(t)?.subresources.status && t.type.group !== CRD_GROUP;
+    const obj = this.checkBody(t, body, owned ? 'owned' : dropsStatus ? 'without-status' : 'whole');
     if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = obj.metadata.generateName + randomBytes(4).toString('hex').slice(0, 5);
     this.authorize(ctx, 'create', t, obj.metadata.name);
     if (t.type.scope === 'Namespaced' && !this.namespaces.has(t.namespace)) {
@@ -165,7 +171,7 @@ export class ResourceService {
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
     delete meta.resourceVersion;
-    if (t.type.versions.find((v) => v.name === t.version)?.subresources.status && t.type.group !== CRD_GROUP) delete obj.status;
+    if (dropsStatus) delete obj.status;
     this.normalise(t, obj);
     this.validate(t, obj, ctx);
     await this.admit({ operation: 'CREATE', type: t.type, object: obj, ctx });
@@ -178,7 +184,7 @@ export class ResourceService {
 
   /** PUT: replaces the object (or, with subresource 'status', only its status). */
   async update(t: Target, body: Resource, ctx: RequestContext = { user: SYSTEM }, subresource?: 'status'): Promise<Resource> {
-    const incoming = this.checkBody(t, body);
+    const incoming = this.checkBody(t, body, this.keptByUpdate(t, subresource));
     const name = incoming.metadata.name!;
     if (t.name && t.name !== name) throw ApiError.badRequest(`the name in the body ("${name}") does not match the name in the URL ("${t.name}")`);
     this.authorize(ctx, 'update', t, name);
@@ -198,7 +204,8 @@ export class ResourceService {
       try {
         if (type === 'apply') return await this.applyPatch(t, name, existing, patch as Resource, ctx, opts);
         if (!existing) throw ApiError.notFound(t.type.plural, name, t.type.group);
-        const base = this.present(t, jsonClone(existing));
+        // the patch functions never change their target, so the copy is made once, by checkBody
+        const base = { ...existing, apiVersion: this.apiVersion(t), metadata: { ...existing.metadata } };
         let next: Resource;
         if (type === 'merge') next = mergePatch(base, patch) as Resource;
         else if (type === 'strategic') next = strategicMergePatch(base, patch) as Resource;
@@ -211,7 +218,7 @@ export class ResourceService {
           throw ApiError.conflict(t.type.plural, name, 'the object has been modified; please apply your changes to the latest version and try again', t.type.group);
         }
         next.metadata.resourceVersion = existing.metadata.resourceVersion;
-        return await this.writeUpdate(t, existing, this.checkBody(t, next), ctx, opts.subresource);
+        return await this.writeUpdate(t, existing, this.checkBody(t, next, this.keptByUpdate(t, opts.subresource)), ctx, opts.subresource);
       } catch (e) {
         // a patch without a resourceVersion of its own is retried against the newer object
         const ownRv = type !== 'json' && (patch as Resource)?.metadata?.resourceVersion;
@@ -226,17 +233,22 @@ export class ResourceService {
     const manager = ctx.fieldManager;
     if (!manager) throw ApiError.badRequest('fieldManager is required for apply patch requests');
     const cfg = this.checkBody(t, { ...config, metadata: { ...(config.metadata ?? {}), name: config.metadata?.name ?? name } });
-    const statusSub = !!t.type.versions.find((v) => v.name === t.version)?.subresources.status;
+    const statusSub = !!this.version(t)?.subresources.status;
     if (!existing) {
       const created = serverSideApply(undefined, cfg, manager, !!opts.force, statusSub, now());
       created.metadata.name = name;
       if (t.type.scope === 'Namespaced') created.metadata.namespace = t.namespace;
-      return this.create(t, created, ctx);
+      // serverSideApply built `created` from copies: it is this request's own
+      return this.insert(t, created, ctx, true);
     }
     if (cfg.metadata.resourceVersion && cfg.metadata.resourceVersion !== existing.metadata.resourceVersion) {
       throw ApiError.conflict(t.type.plural, name, 'the object has been modified; please apply your changes to the latest version and try again', t.type.group);
     }
-    const merged = serverSideApply(this.present(t, jsonClone(existing)), cfg, manager, !!opts.force, statusSub && opts.subresource !== 'status', now());
+    // serverSideApply copies what it changes, and the applied config sets apiVersion. When status
+    // is a subresource writeUpdate puts the stored status back, so it is not copied here: null
+    // keeps its place, so the keys stay in their order.
+    const live = statusSub && opts.subresource !== 'status' && existing.status !== undefined ? { ...existing, status: null } : existing;
+    const merged = serverSideApply(live, cfg, manager, !!opts.force, statusSub && opts.subresource !== 'status', now());
     merged.metadata.resourceVersion = existing.metadata.resourceVersion;
     return this.writeUpdate(t, existing, merged, ctx, opts.subresource, true);
   }
@@ -248,12 +260,13 @@ export class ResourceService {
   }
 
   private async writeUpdate(t: Target, existing: Resource, incoming: Resource, ctx: RequestContext, subresource?: 'status', keepManagedFields = false): Promise<Resource> {
-    const version = t.type.versions.find((v) => v.name === t.version);
-    const statusSub = !!version?.subresources.status;
+    const statusSub = !!this.version(t)?.subresources.status;
     let next: Resource;
     if (subresource === 'status') {
       if (!statusSub) throw ApiError.notFound(`${t.type.plural}/status`, existing.metadata.name!, t.type.group);
-      next = jsonClone(existing);
+      // only status and metadata's own fields change below, so the rest is shared with the stored
+      // object, which nothing changes; admission policies may change any part, so they get a copy
+      next = this.admission.hasPolicies ? jsonCloneExcept(existing, 'status') : { ...existing, metadata: { ...existing.metadata } };
       if (incoming.status === undefined) delete next.status;
       else next.status = incoming.status;
     } else {
@@ -288,7 +301,8 @@ export class ResourceService {
     if (t.type.group === CRD_GROUP) this.prepareCrd(next);
     next.metadata.resourceVersion = existing.metadata.resourceVersion;
     if (sameObject(existing, next)) return this.present(t, jsonClone(existing));
-    if (ctx.dryRun) return this.present(t, next);
+    // next may share parts with the stored object (see above): the caller gets its own copy
+    if (ctx.dryRun) return this.present(t, subresource === 'status' ? jsonClone(next) : next);
     const key = this.key(t, existing.metadata.name!);
     const expected = Number(existing.metadata.resourceVersion);
     if (next.metadata.deletionTimestamp && !(next.metadata.finalizers ?? []).length) {
@@ -392,7 +406,29 @@ export class ResourceService {
     return stop;
   }
 
-  private checkBody(t: Target, body: Resource): Resource {
+  /** The version a request addresses; undefined when the type does not have it. */
+  private version(t: Target): TypeVersion | undefined {
+    const versions = t.type.versions;
+    // most types have one version: no closure for find
+    if (versions.length === 1) return versions[0]!.name === t.version ? versions[0] : undefined;
+    return versions.find((v) => v.name === t.version);
+  }
+
+  /** Which part of an update's body the write keeps (see writeUpdate), so checkBody copies only that. */
+  private keptByUpdate(t: Target, subresource?: 'status'): BodyPart {
+    if (subresource === 'status') return 'status';
+    return this.version(t)?.subresources.status ? 'without-status' : 'whole';
+  }
+
+  /**
+   * Checks a request body against its target and returns the caller's own copy to write, its
+   * envelope (apiVersion, kind, namespace, name) set from the target. Only the part the write
+   * keeps is copied ('owned': nothing, the body is already the request's own copy, made from
+   * JSON values only): with 'status' the copy has the envelope, a shallow copy of metadata
+   * (to be read, not changed) and the status; with 'without-status' its status is left
+   * undefined, for the caller to replace or delete.
+   */
+  private checkBody(t: Target, body: Resource, part: BodyPart = 'whole'): Resource {
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw ApiError.badRequest(`the request body must be a ${t.type.kind} object`);
     const expected = this.apiVersion(t);
     if (body.kind !== undefined && body.kind !== t.type.kind) {
@@ -405,7 +441,11 @@ export class ResourceService {
     if (body.metadata !== undefined && (typeof body.metadata !== 'object' || body.metadata === null || Array.isArray(body.metadata))) {
       throw ApiError.invalid(t.type.kind, '', [{ field: 'metadata', message: 'Invalid value: must be an object' }], t.type.group);
     }
-    const obj = jsonClone(body);
+    let obj: Resource;
+    if (part === 'owned') obj = body;
+    else if (part === 'whole') obj = jsonClone(body);
+    else if (part === 'without-status') obj = jsonCloneExcept(body, 'status');
+    else obj = { apiVersion: expected, kind: t.type.kind, metadata: { ...body.metadata }, status: jsonClone(body.status) };
     obj.apiVersion = expected;
     obj.kind = t.type.kind;
     obj.metadata ??= {};
@@ -435,7 +475,7 @@ export class ResourceService {
   private validate(t: Target, obj: Resource, ctx: RequestContext): void {
     const isNamespace = t.type.group === '' && t.type.kind === 'Namespace';
     const causes = metadataProblems(obj.metadata, t.type.scope === 'Namespaced', isNamespace);
-    const version = t.type.versions.find((v) => v.name === t.version);
+    const version = this.version(t);
     if (version?.validator) {
       const strict = ctx.fieldValidation === 'Strict';
       const r = version.validator(obj as Record<string, unknown>, { strict });
@@ -514,6 +554,8 @@ function now(): string {
 function sameList(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
+
+type BodyPart = 'whole' | 'without-status' | 'status' | 'owned';
 
 /** True when anything but metadata (and status, when it is a subresource) differs: a spec change. */
 function specChanged(a: Resource, b: Resource, statusSub: boolean): boolean {
