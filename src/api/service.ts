@@ -296,11 +296,14 @@ export class ResourceService {
     next.metadata.generation = existing.metadata.generation ?? 1;
     this.normalise(t, next);
     if (subresource !== 'status') this.validate(t, next, ctx);
-    if (specChanged(existing, next, statusSub)) next.metadata.generation = (existing.metadata.generation ?? 1) + 1;
+    const change = updateChange(existing, next, statusSub);
+    if (change === 'spec') next.metadata.generation = (existing.metadata.generation ?? 1) + 1;
+    // admission policies and the CRD strategy may change the object after it was compared
+    const compareAgain = this.admission.hasPolicies || t.type.group === CRD_GROUP;
     await this.admit({ operation: 'UPDATE', type: t.type, subresource, object: next, oldObject: existing, ctx });
     if (t.type.group === CRD_GROUP) this.prepareCrd(next);
     next.metadata.resourceVersion = existing.metadata.resourceVersion;
-    if (sameObject(existing, next)) return this.present(t, jsonClone(existing));
+    if (compareAgain ? sameObject(existing, next) : change === 'none') return this.present(t, jsonClone(existing));
     // next may share parts with the stored object (see above): the caller gets its own copy
     if (ctx.dryRun) return this.present(t, subresource === 'status' ? jsonClone(next) : next);
     const key = this.key(t, existing.metadata.name!);
@@ -557,12 +560,41 @@ function sameList(a: string[], b: string[]): boolean {
 
 type BodyPart = 'whole' | 'without-status' | 'status' | 'owned';
 
-/** True when anything but metadata (and status, when it is a subresource) differs: a spec change. */
-function specChanged(a: Resource, b: Resource, statusSub: boolean): boolean {
-  return !jsonEqual(a, b, (path) => path.length === 1 && (path[0] === 'metadata' || (statusSub && path[0] === 'status')));
-}
-
 /** True when a write would store nothing new: resourceVersion and managedFields times aside. */
 function sameObject(a: Resource, b: Resource): boolean {
   return jsonEqual(a, b, (path) => (path.length === 2 && path[0] === 'metadata' && path[1] === 'resourceVersion') || (path.length === 4 && path[1] === 'managedFields' && path[3] === 'time'));
+}
+
+/** sameObject's exceptions, seen from inside metadata and from inside any other top-level field. */
+const volatileMetadata = (path: readonly string[]) => (path.length === 1 && path[0] === 'resourceVersion') || (path.length === 3 && path[0] === 'managedFields' && path[2] === 'time');
+const managedFieldsTimes = (path: readonly string[]) => path.length === 3 && path[0] === 'managedFields' && path[2] === 'time';
+
+/**
+ * What an update of `a` to `b` changes, in one walk that stops at the first spec difference:
+ * 'spec' when anything but metadata (and status, when it is a subresource) differs, which bumps
+ * the generation; 'other' when only those differ; 'none' when sameObject would hold, i.e. the
+ * write stores nothing new. `b` carries `a`'s generation: with a spec change it will not.
+ */
+function updateChange(a: Resource, b: Resource, statusSub: boolean): 'spec' | 'other' | 'none' {
+  let other = false;
+  let compared = 0;
+  for (const k in a) {
+    const v = a[k];
+    if (v === undefined) continue;
+    compared++;
+    if (k === 'metadata') {
+      if (!other && !jsonEqual(v, b.metadata, volatileMetadata)) other = true;
+      continue;
+    }
+    if (jsonEqual(v, b[k])) continue;
+    if (!statusSub || k !== 'status') return 'spec';
+    if (!other && !jsonEqual(v, b[k], managedFieldsTimes)) other = true;
+  }
+  let present = 0;
+  for (const k in b) {
+    if (b[k] === undefined) continue;
+    present++;
+    if (a[k] === undefined && k !== 'metadata' && (!statusSub || k !== 'status')) return 'spec';
+  }
+  return other || present !== compared ? 'other' : 'none';
 }
