@@ -128,8 +128,9 @@ function removeAt(obj: any, path: string[]): void {
   }
 }
 
+/** Merges `over` onto a copy of `base`; `over`'s values become part of the result, not copies. */
 function deepMerge(base: any, over: any): any {
-  if (!isPlainObject(over) || !isPlainObject(base)) return jsonClone(over);
+  if (!isPlainObject(over) || !isPlainObject(base)) return over;
   const out: Record<string, any> = { ...base };
   for (const k of Object.keys(over)) {
     const v = over[k];
@@ -142,7 +143,9 @@ function deepMerge(base: any, over: any): any {
 /**
  * Applies `config` for `manager` onto `live` (undefined when creating). Returns the merged
  * object with its managedFields updated. `statusIsSubresource` keeps status out of the main
- * resource's ownership, as the API server does.
+ * resource's ownership, as the API server does. `live` is not changed; `config` is taken
+ * over: it must be JSON values only (as jsonClone makes them), and the result shares its
+ * values, so the caller hands over its own copy and uses it no more.
  */
 export function serverSideApply(live: Resource | undefined, config: Resource, manager: string, force: boolean, statusIsSubresource: boolean, now: string): Resource {
   const { fields: applied, tree: appliedTree } = appliedFields(config, statusIsSubresource);
