@@ -174,7 +174,7 @@ export class ResourceService {
     if (dropsStatus) delete obj.status;
     this.normalise(t, obj);
     this.validate(t, obj, ctx);
-    await this.admit({ operation: 'CREATE', type: t.type, object: obj, ctx });
+    if (this.admission.hasPolicies) await this.admission.run({ operation: 'CREATE', type: t.type, object: obj, ctx });
     if (t.type.group === CRD_GROUP) this.prepareCrd(obj);
     if (ctx.dryRun) return this.present(t, obj);
     const stored = await this.store.create(this.key(t, meta.name!), obj);
@@ -299,8 +299,9 @@ export class ResourceService {
     const change = updateChange(existing, next, statusSub);
     if (change === 'spec') next.metadata.generation = (existing.metadata.generation ?? 1) + 1;
     // admission policies and the CRD strategy may change the object after it was compared
-    const compareAgain = this.admission.hasPolicies || t.type.group === CRD_GROUP;
-    await this.admit({ operation: 'UPDATE', type: t.type, subresource, object: next, oldObject: existing, ctx });
+    const policies = this.admission.hasPolicies;
+    const compareAgain = policies || t.type.group === CRD_GROUP;
+    if (policies) await this.admission.run({ operation: 'UPDATE', type: t.type, subresource, object: next, oldObject: existing, ctx });
     if (t.type.group === CRD_GROUP) this.prepareCrd(next);
     next.metadata.resourceVersion = existing.metadata.resourceVersion;
     if (compareAgain ? sameObject(existing, next) : change === 'none') return this.present(t, jsonClone(existing));
@@ -332,7 +333,7 @@ export class ResourceService {
       if (pre?.resourceVersion && pre.resourceVersion !== existing.metadata.resourceVersion) {
         throw ApiError.conflict(t.type.plural, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${existing.metadata.resourceVersion}`, t.type.group);
       }
-      await this.admit({ operation: 'DELETE', type: t.type, oldObject: existing, ctx });
+      if (this.admission.hasPolicies) await this.admission.run({ operation: 'DELETE', type: t.type, oldObject: existing, ctx });
       const finalizers = [...(existing.metadata.finalizers ?? [])];
       const policy = opts.propagationPolicy ?? (t.type.kind === 'Namespace' && t.type.group === '' ? 'Background' : 'Background');
       if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
@@ -491,10 +492,6 @@ export class ResourceService {
       }
     }
     if (causes.length) throw ApiError.invalid(t.type.kind, obj.metadata.name ?? '', causes, t.type.group);
-  }
-
-  private async admit(req: Parameters<Admission['run']>[0]): Promise<void> {
-    if (this.admission.hasPolicies) await this.admission.run(req);
   }
 
   /** CRDs are checked and marked Established in the same write that stores them. */
