@@ -18,18 +18,40 @@ function isPlainObject(v: unknown): v is Record<string, any> {
 }
 
 export function fieldSet(config: Resource, ignoreStatus: boolean): Set<string> {
-  const out = new Set<string>();
-  const walk = (v: any, path: string[]) => {
-    if (isPlainObject(v) && Object.keys(v).length > 0) {
-      for (const [k, child] of Object.entries(v)) {
-        if (path.length === 0 && (IGNORED_TOP.has(k) || (ignoreStatus && k === 'status'))) continue;
-        if (path.length === 1 && path[0] === 'metadata' && IGNORED_META.has(k)) continue;
-        walk(child, [...path, k]);
+  return appliedFields(config, ignoreStatus).fields;
+}
+
+/**
+ * The leaf fields of an applied configuration, and toFieldsV1 of them built in the same walk
+ * (undefined in the one case it would differ: a key holding the path separator).
+ */
+function appliedFields(config: Resource, ignoreStatus: boolean): { fields: Set<string>; tree: Record<string, unknown> | undefined } {
+  const fields = new Set<string>();
+  let exact = true;
+  // `path` is the joined field path so far: each leaf costs one string, not an array per level.
+  // Returns whether `v` holds a leaf, so `node` gets an entry only for fields that exist.
+  const walk = (v: any, path: string, depth: number, inMetadata: boolean, node: Record<string, unknown>): boolean => {
+    const keys = isPlainObject(v) ? Object.keys(v) : undefined;
+    if (!keys?.length) {
+      if (depth) fields.add(path);
+      return depth > 0;
+    }
+    let found = false;
+    for (const k of keys) {
+      if (depth === 0 && (IGNORED_TOP.has(k) || (ignoreStatus && k === 'status'))) continue;
+      if (inMetadata && IGNORED_META.has(k)) continue;
+      if (k.includes(SEP)) exact = false;
+      const child: Record<string, unknown> = {};
+      if (walk(v[k], depth === 0 ? k : path + SEP + k, depth + 1, depth === 0 && k === 'metadata', child)) {
+        node[`f:${k}`] = child;
+        found = true;
       }
-    } else if (path.length) out.add(path.join(SEP));
+    }
+    return found;
   };
-  walk(config, []);
-  return out;
+  const tree: Record<string, unknown> = {};
+  walk(config, '', 0, false, tree);
+  return { fields, tree: exact ? tree : undefined };
 }
 
 export function toFieldsV1(fields: Set<string>): Record<string, unknown> {
@@ -42,17 +64,41 @@ export function toFieldsV1(fields: Set<string>): Record<string, unknown> {
 }
 
 export function fromFieldsV1(v: Record<string, unknown> | undefined): Set<string> {
-  const out = new Set<string>();
-  const walk = (node: Record<string, any>, path: string[]) => {
-    const keys = Object.keys(node).filter((k) => k.startsWith('f:'));
-    if (!keys.length) {
-      if (path.length) out.add(path.join(SEP));
-      return;
+  return parseFieldsV1(v).fields;
+}
+
+/**
+ * The fields a FieldsV1 tree names, and whether toFieldsV1 of them would give the tree back
+ * as it is: only `f:` keys, every leaf `{}`. Such a tree can be kept when its fields are.
+ */
+function parseFieldsV1(v: Record<string, unknown> | undefined): { fields: Set<string>; canonical: boolean } {
+  const fields = new Set<string>();
+  let canonical = true;
+  const walk = (node: Record<string, any>, path: string, depth: number) => {
+    let leaf = true;
+    for (const k in node) {
+      if (!k.startsWith('f:')) {
+        canonical = false;
+        continue;
+      }
+      leaf = false;
+      const child = node[k];
+      const seg = k.slice(2);
+      if (!isPlainObject(child) || seg.includes(SEP)) canonical = false;
+      walk(child ?? {}, depth === 0 ? seg : path + SEP + seg, depth + 1);
     }
-    for (const k of keys) walk(node[k] ?? {}, [...path, k.slice(2)]);
+    if (leaf && depth) fields.add(path);
   };
-  if (v) walk(v, []);
-  return out;
+  if (v) walk(v, '', 0);
+  return { fields, canonical };
+}
+
+/** Two field sets with the same fields in the same order, so toFieldsV1 builds the same tree from both. */
+function sameFieldOrder(a: Set<string>, b: Set<string>): boolean {
+  if (a.size !== b.size) return false;
+  const other = b.values();
+  for (const f of a) if (other.next().value !== f) return false;
+  return true;
 }
 
 function valueAt(obj: any, path: string[]): unknown {
@@ -82,10 +128,12 @@ function removeAt(obj: any, path: string[]): void {
   }
 }
 
+/** Merges `over` onto a copy of `base`; `over`'s values become part of the result, not copies. */
 function deepMerge(base: any, over: any): any {
-  if (!isPlainObject(over) || !isPlainObject(base)) return jsonClone(over);
+  if (!isPlainObject(over) || !isPlainObject(base)) return over;
   const out: Record<string, any> = { ...base };
-  for (const [k, v] of Object.entries(over)) {
+  for (const k of Object.keys(over)) {
+    const v = over[k];
     if (v === null) delete out[k];
     else out[k] = deepMerge(base[k], v);
   }
@@ -95,14 +143,27 @@ function deepMerge(base: any, over: any): any {
 /**
  * Applies `config` for `manager` onto `live` (undefined when creating). Returns the merged
  * object with its managedFields updated. `statusIsSubresource` keeps status out of the main
- * resource's ownership, as the API server does.
+ * resource's ownership, as the API server does. `live` is not changed; `config` is taken
+ * over: it must be JSON values only (as jsonClone makes them), and the result shares its
+ * values, so the caller hands over its own copy and uses it no more.
  */
 export function serverSideApply(live: Resource | undefined, config: Resource, manager: string, force: boolean, statusIsSubresource: boolean, now: string): Resource {
-  const applied = fieldSet(config, statusIsSubresource);
-  const entries: ManagedFieldsEntry[] = jsonClone(live?.metadata.managedFields ?? []);
+  const { fields: applied, tree: appliedTree } = appliedFields(config, statusIsSubresource);
+  let merged: Resource = live ? jsonClone(live) : ({ apiVersion: config.apiVersion, kind: config.kind, metadata: {} } as Resource);
+  // the merged object's copy of the entries: the ones kept are already the result's own
+  const entries: ManagedFieldsEntry[] = (live && merged.metadata.managedFields) || [];
   const owned = new Map<string, Set<string>>();
-  for (const e of entries) if (e.operation === 'Apply') owned.set(e.manager, fromFieldsV1(e.fieldsV1));
+  // the stored fieldsV1 of managers whose fields stay the same: kept as they are, not rebuilt
+  const unchanged = new Map<string, Record<string, unknown>>();
+  for (const e of entries) {
+    if (e.operation !== 'Apply') continue;
+    const { fields, canonical } = parseFieldsV1(e.fieldsV1);
+    owned.set(e.manager, fields);
+    if (canonical) unchanged.set(e.manager, e.fieldsV1);
+    else unchanged.delete(e.manager);
+  }
   const mine = owned.get(manager) ?? new Set<string>();
+  if (!sameFieldOrder(applied, mine)) unchanged.delete(manager);
 
   if (live) {
     const conflicts: { field: string; manager: string }[] = [];
@@ -119,10 +180,12 @@ export function serverSideApply(live: Resource | undefined, config: Resource, ma
         causes: conflicts.map((c) => ({ field: `.${c.field}`, message: `conflict with "${c.manager}"`, reason: 'FieldManagerConflict' })),
       });
     }
-    for (const c of conflicts) owned.get(c.manager)?.delete(c.field.split('.').join(SEP));
+    for (const c of conflicts) {
+      owned.get(c.manager)?.delete(c.field.split('.').join(SEP));
+      unchanged.delete(c.manager);
+    }
   }
 
-  let merged: Resource = live ? jsonClone(live) : ({ apiVersion: config.apiVersion, kind: config.kind, metadata: {} } as Resource);
   for (const f of mine) {
     if (applied.has(f)) continue;
     const sharedWithOther = [...owned].some(([m, s]) => m !== manager && s.has(f));
@@ -141,7 +204,8 @@ export function serverSideApply(live: Resource | undefined, config: Resource, ma
   for (const [m, set] of owned) {
     if (!set.size) continue;
     const prev = entries.find((e) => e.manager === m && e.operation === 'Apply');
-    next.push({ manager: m, operation: 'Apply', apiVersion: m === manager ? config.apiVersion : prev?.apiVersion ?? config.apiVersion, time: m === manager ? now : prev?.time, fieldsType: 'FieldsV1', fieldsV1: toFieldsV1(set) });
+    const fieldsV1 = unchanged.get(m) ?? ((m === manager && appliedTree) || toFieldsV1(set));
+    next.push({ manager: m, operation: 'Apply', apiVersion: m === manager ? config.apiVersion : prev?.apiVersion ?? config.apiVersion, time: m === manager ? now : prev?.time, fieldsType: 'FieldsV1', fieldsV1 });
   }
   merged.metadata.managedFields = next;
   return merged;

@@ -22,3 +22,22 @@ export function jsonClone<T>(v: T): T {
   }
   return out as T;
 }
+
+/**
+ * jsonClone of an object except the value at one key, for copies whose value there is replaced
+ * right after, so copying it would be wasted. The key keeps its place, holding undefined, so
+ * the copy's keys stay in the order a whole copy would have: the caller sets it or deletes it.
+ */
+export function jsonCloneExcept<T extends object>(v: T, key: string): T {
+  const out: Record<string, unknown> = {};
+  if (typeof (v as { toJSON?: unknown }).toJSON === 'function') {
+    Object.assign(out, jsonClone(v));
+    if (out[key] !== undefined) out[key] = undefined;
+    return out as T;
+  }
+  for (const k in v) {
+    const x = (v as Record<string, unknown>)[k];
+    if (x !== undefined && typeof x !== 'function') out[k] = k === key ? undefined : jsonClone(x);
+  }
+  return out as T;
+}

@@ -55,6 +55,8 @@ type Listener = (t: ResourceType, change: 'added' | 'removed') => void;
 export class TypeRegistry {
   private byResource = new Map<string, ResourceType>();
   private byKind = new Map<string, ResourceType>();
+  /** lookup's answers by apiVersion, then kind: every request asks, and types change rarely. */
+  private served = new Map<string, Map<string, ResourceType>>();
   private listeners: Listener[] = [];
 
   /** Compiles a version's schema into its validator; throws if the schema is not usable. */
@@ -69,6 +71,7 @@ export class TypeRegistry {
     if (prev) this.byKind.delete(`${prev.group}/${prev.kind}`);
     this.byResource.set(key, t);
     this.byKind.set(`${t.group}/${t.kind}`, t);
+    this.served.clear();
     for (const l of this.listeners) l(t, 'added');
   }
 
@@ -77,6 +80,7 @@ export class TypeRegistry {
     if (!t) return;
     this.byResource.delete(typeKey(group, plural));
     this.byKind.delete(`${t.group}/${t.kind}`);
+    this.served.clear();
     for (const l of this.listeners) l(t, 'removed');
   }
 
@@ -97,9 +101,15 @@ export class TypeRegistry {
 
   /** The type for an apiVersion + kind, if that version is served. */
   lookup(apiVersion: string, kind: string): ResourceType | undefined {
+    const known = this.served.get(apiVersion)?.get(kind);
+    if (known) return known;
     const { group, version } = splitApiVersion(apiVersion);
     const t = this.byKind.get(`${group}/${kind}`);
     if (!t || !t.versions.some((v) => v.name === version && v.served)) return undefined;
+    // only types that exist are remembered, so requests for made-up ones cannot grow the map
+    let byKind = this.served.get(apiVersion);
+    if (!byKind) this.served.set(apiVersion, (byKind = new Map()));
+    byKind.set(kind, t);
     return t;
   }
 

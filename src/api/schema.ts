@@ -53,8 +53,15 @@ function toJsonSchema(s: OpenApiSchema): OpenApiSchema {
 /** Removes fields the schema does not declare, unless it preserves unknown fields there. */
 export function prune(value: unknown, schema: OpenApiSchema | undefined, path: string, pruned: string[], root = false): void {
   if (!schema || value === null || typeof value !== 'object') return;
+  // paths are only built for objects to descend into and for fields pruned: most fields are neither
   if (Array.isArray(value)) {
-    if (schema.items && typeof schema.items === 'object') value.forEach((v, i) => prune(v, schema.items, `${path}[${i}]`, pruned));
+    const items = schema.items;
+    if (items && typeof items === 'object') {
+      for (let i = 0; i < value.length; i++) {
+        const v = value[i];
+        if (v !== null && typeof v === 'object') prune(v, items, `${path}[${i}]`, pruned);
+      }
+    }
     return;
   }
   const obj = value as Record<string, unknown>;
@@ -63,19 +70,18 @@ export function prune(value: unknown, schema: OpenApiSchema | undefined, path: s
   const preserve = schema['x-kubernetes-preserve-unknown-fields'] === true;
   const embedded = schema['x-kubernetes-embedded-resource'] === true;
   for (const key of Object.keys(obj)) {
-    const childPath = path ? `${path}.${key}` : key;
-    if (root && (key === 'apiVersion' || key === 'kind' || key === 'metadata')) continue;
-    if (embedded && (key === 'apiVersion' || key === 'kind' || key === 'metadata')) continue;
-    if (props && key in props) {
-      prune(obj[key], props[key], childPath, pruned);
-    } else if (addl && typeof addl === 'object') {
-      prune(obj[key], addl, childPath, pruned);
-    } else if (addl === true || preserve || (!props && schema.type !== 'object')) {
-      continue;
-    } else {
-      pruned.push(childPath);
+    if ((root || embedded) && (key === 'apiVersion' || key === 'kind' || key === 'metadata')) continue;
+    let child: OpenApiSchema | undefined;
+    if (props && key in props) child = props[key];
+    else if (addl && typeof addl === 'object') child = addl;
+    else if (addl === true || preserve || (!props && schema.type !== 'object')) continue;
+    else {
+      pruned.push(path ? `${path}.${key}` : key);
       delete obj[key];
+      continue;
     }
+    const v = obj[key];
+    if (child && v !== null && typeof v === 'object') prune(v, child, path ? `${path}.${key}` : key, pruned);
   }
 }
 

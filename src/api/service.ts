@@ -3,13 +3,13 @@ import { Admission, SYSTEM, type RequestContext, type Verb } from './admission.j
 import { serverSideApply } from './apply.js';
 import { ApiError } from './errors.js';
 import { jsonPatch, mergePatch, strategicMergePatch, type PatchType } from './patch.js';
-import { storageVersion, typeFromCrd, TypeRegistry, type ResourceType } from './registry.js';
+import { storageVersion, typeFromCrd, TypeRegistry, type ResourceType, type TypeVersion } from './registry.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, type Requirement } from './selectors.js';
 import type { Store, StoreEvent } from './store/store.js';
 import { joinApiVersion, type ObjectKey, type Resource, type ResourceList, type WatchEvent } from './types.js';
 import { metadataProblems } from './validation.js';
 import { jsonEqual } from './equality.js';
-import { jsonClone } from './clone.js';
+import { jsonClone, jsonCloneExcept } from './clone.js';
 
 /** Where a request points: a type at a version, a namespace ('' for cluster scope), maybe a name. */
 export interface Target {
@@ -152,7 +152,13 @@ export class ResourceService {
   }
 
   async create(t: Target, body: Resource, ctx: RequestContext = { user: SYSTEM }): Promise<Resource> {
-    const obj = this.checkBody(t, body);
+    return this.insert(t, body, ctx, false);
+  }
+
+  /** create, for a body that is the request's own copy (`owned`: nothing else holds it) or the caller's. */
+  private async insert(t: Target, body: Resource, ctx: RequestContext, owned: boolean): Promise<Resource> {
+    const dropsStatus = !!this.version(t)?.subresources.status && t.type.group !== CRD_GROUP;
+    const obj = this.checkBody(t, body, owned ? 'owned' : dropsStatus ? 'without-status' : 'whole');
     if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = obj.metadata.generateName + randomBytes(4).toString('hex').slice(0, 5);
     this.authorize(ctx, 'create', t, obj.metadata.name);
     if (t.type.scope === 'Namespaced' && !this.namespaces.has(t.namespace)) {
@@ -165,10 +171,10 @@ export class ResourceService {
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
     delete meta.resourceVersion;
-    if (t.type.versions.find((v) => v.name === t.version)?.subresources.status && t.type.group !== CRD_GROUP) delete obj.status;
+    if (dropsStatus) delete obj.status;
     this.normalise(t, obj);
     this.validate(t, obj, ctx);
-    await this.admit({ operation: 'CREATE', type: t.type, object: obj, ctx });
+    if (this.admission.hasPolicies) await this.admission.run({ operation: 'CREATE', type: t.type, object: obj, ctx });
     if (t.type.group === CRD_GROUP) this.prepareCrd(obj);
     if (ctx.dryRun) return this.present(t, obj);
     const stored = await this.store.create(this.key(t, meta.name!), obj);
@@ -178,7 +184,7 @@ export class ResourceService {
 
   /** PUT: replaces the object (or, with subresource 'status', only its status). */
   async update(t: Target, body: Resource, ctx: RequestContext = { user: SYSTEM }, subresource?: 'status'): Promise<Resource> {
-    const incoming = this.checkBody(t, body);
+    const incoming = this.checkBody(t, body, this.keptByUpdate(t, subresource));
     const name = incoming.metadata.name!;
     if (t.name && t.name !== name) throw ApiError.badRequest(`the name in the body ("${name}") does not match the name in the URL ("${t.name}")`);
     this.authorize(ctx, 'update', t, name);
@@ -198,7 +204,8 @@ export class ResourceService {
       try {
         if (type === 'apply') return await this.applyPatch(t, name, existing, patch as Resource, ctx, opts);
         if (!existing) throw ApiError.notFound(t.type.plural, name, t.type.group);
-        const base = this.present(t, jsonClone(existing));
+        // the patch functions never change their target, so the copy is made once, by checkBody
+        const base = { ...existing, apiVersion: this.apiVersion(t), metadata: { ...existing.metadata } };
         let next: Resource;
         if (type === 'merge') next = mergePatch(base, patch) as Resource;
         else if (type === 'strategic') next = strategicMergePatch(base, patch) as Resource;
@@ -211,7 +218,7 @@ export class ResourceService {
           throw ApiError.conflict(t.type.plural, name, 'the object has been modified; please apply your changes to the latest version and try again', t.type.group);
         }
         next.metadata.resourceVersion = existing.metadata.resourceVersion;
-        return await this.writeUpdate(t, existing, this.checkBody(t, next), ctx, opts.subresource);
+        return await this.writeUpdate(t, existing, this.checkBody(t, next, this.keptByUpdate(t, opts.subresource)), ctx, opts.subresource);
       } catch (e) {
         // a patch without a resourceVersion of its own is retried against the newer object
         const ownRv = type !== 'json' && (patch as Resource)?.metadata?.resourceVersion;
@@ -226,17 +233,22 @@ export class ResourceService {
     const manager = ctx.fieldManager;
     if (!manager) throw ApiError.badRequest('fieldManager is required for apply patch requests');
     const cfg = this.checkBody(t, { ...config, metadata: { ...(config.metadata ?? {}), name: config.metadata?.name ?? name } });
-    const statusSub = !!t.type.versions.find((v) => v.name === t.version)?.subresources.status;
+    const statusSub = !!this.version(t)?.subresources.status;
     if (!existing) {
       const created = serverSideApply(undefined, cfg, manager, !!opts.force, statusSub, now());
       created.metadata.name = name;
       if (t.type.scope === 'Namespaced') created.metadata.namespace = t.namespace;
-      return this.create(t, created, ctx);
+      // serverSideApply built `created` from copies: it is this request's own
+      return this.insert(t, created, ctx, true);
     }
     if (cfg.metadata.resourceVersion && cfg.metadata.resourceVersion !== existing.metadata.resourceVersion) {
       throw ApiError.conflict(t.type.plural, name, 'the object has been modified; please apply your changes to the latest version and try again', t.type.group);
     }
-    const merged = serverSideApply(this.present(t, jsonClone(existing)), cfg, manager, !!opts.force, statusSub && opts.subresource !== 'status', now());
+    // serverSideApply copies what it changes, and the applied config sets apiVersion. When status
+    // is a subresource writeUpdate puts the stored status back, so it is not copied here: null
+    // keeps its place, so the keys stay in their order.
+    const live = statusSub && opts.subresource !== 'status' && existing.status !== undefined ? { ...existing, status: null } : existing;
+    const merged = serverSideApply(live, cfg, manager, !!opts.force, statusSub && opts.subresource !== 'status', now());
     merged.metadata.resourceVersion = existing.metadata.resourceVersion;
     return this.writeUpdate(t, existing, merged, ctx, opts.subresource, true);
   }
@@ -248,12 +260,13 @@ export class ResourceService {
   }
 
   private async writeUpdate(t: Target, existing: Resource, incoming: Resource, ctx: RequestContext, subresource?: 'status', keepManagedFields = false): Promise<Resource> {
-    const version = t.type.versions.find((v) => v.name === t.version);
-    const statusSub = !!version?.subresources.status;
+    const statusSub = !!this.version(t)?.subresources.status;
     let next: Resource;
     if (subresource === 'status') {
       if (!statusSub) throw ApiError.notFound(`${t.type.plural}/status`, existing.metadata.name!, t.type.group);
-      next = jsonClone(existing);
+      // only status and metadata's own fields change below, so the rest is shared with the stored
+      // object, which nothing changes; admission policies may change any part, so they get a copy
+      next = this.admission.hasPolicies ? jsonCloneExcept(existing, 'status') : { ...existing, metadata: { ...existing.metadata } };
       if (incoming.status === undefined) delete next.status;
       else next.status = incoming.status;
     } else {
@@ -283,12 +296,17 @@ export class ResourceService {
     next.metadata.generation = existing.metadata.generation ?? 1;
     this.normalise(t, next);
     if (subresource !== 'status') this.validate(t, next, ctx);
-    if (specChanged(existing, next, statusSub)) next.metadata.generation = (existing.metadata.generation ?? 1) + 1;
-    await this.admit({ operation: 'UPDATE', type: t.type, subresource, object: next, oldObject: existing, ctx });
+    const change = updateChange(existing, next, statusSub);
+    if (change === 'spec') next.metadata.generation = (existing.metadata.generation ?? 1) + 1;
+    // admission policies and the CRD strategy may change the object after it was compared
+    const policies = this.admission.hasPolicies;
+    const compareAgain = policies || t.type.group === CRD_GROUP;
+    if (policies) await this.admission.run({ operation: 'UPDATE', type: t.type, subresource, object: next, oldObject: existing, ctx });
     if (t.type.group === CRD_GROUP) this.prepareCrd(next);
     next.metadata.resourceVersion = existing.metadata.resourceVersion;
-    if (sameObject(existing, next)) return this.present(t, jsonClone(existing));
-    if (ctx.dryRun) return this.present(t, next);
+    if (compareAgain ? sameObject(existing, next) : change === 'none') return this.present(t, jsonClone(existing));
+    // next may share parts with the stored object (see above): the caller gets its own copy
+    if (ctx.dryRun) return this.present(t, subresource === 'status' ? jsonClone(next) : next);
     const key = this.key(t, existing.metadata.name!);
     const expected = Number(existing.metadata.resourceVersion);
     if (next.metadata.deletionTimestamp && !(next.metadata.finalizers ?? []).length) {
@@ -315,7 +333,7 @@ export class ResourceService {
       if (pre?.resourceVersion && pre.resourceVersion !== existing.metadata.resourceVersion) {
         throw ApiError.conflict(t.type.plural, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${existing.metadata.resourceVersion}`, t.type.group);
       }
-      await this.admit({ operation: 'DELETE', type: t.type, oldObject: existing, ctx });
+      if (this.admission.hasPolicies) await this.admission.run({ operation: 'DELETE', type: t.type, oldObject: existing, ctx });
       const finalizers = [...(existing.metadata.finalizers ?? [])];
       const policy = opts.propagationPolicy ?? (t.type.kind === 'Namespace' && t.type.group === '' ? 'Background' : 'Background');
       if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
@@ -392,7 +410,29 @@ export class ResourceService {
     return stop;
   }
 
-  private checkBody(t: Target, body: Resource): Resource {
+  /** The version a request addresses; undefined when the type does not have it. */
+  private version(t: Target): TypeVersion | undefined {
+    const versions = t.type.versions;
+    // most types have one version: no closure for find
+    if (versions.length === 1) return versions[0]!.name === t.version ? versions[0] : undefined;
+    return versions.find((v) => v.name === t.version);
+  }
+
+  /** Which part of an update's body the write keeps (see writeUpdate), so checkBody copies only that. */
+  private keptByUpdate(t: Target, subresource?: 'status'): BodyPart {
+    if (subresource === 'status') return 'status';
+    return this.version(t)?.subresources.status ? 'without-status' : 'whole';
+  }
+
+  /**
+   * Checks a request body against its target and returns the caller's own copy to write, its
+   * envelope (apiVersion, kind, namespace, name) set from the target. Only the part the write
+   * keeps is copied ('owned': nothing, the body is already the request's own copy, made from
+   * JSON values only): with 'status' the copy has the envelope, a shallow copy of metadata
+   * (to be read, not changed) and the status; with 'without-status' its status is left
+   * undefined, for the caller to replace or delete.
+   */
+  private checkBody(t: Target, body: Resource, part: BodyPart = 'whole'): Resource {
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw ApiError.badRequest(`the request body must be a ${t.type.kind} object`);
     const expected = this.apiVersion(t);
     if (body.kind !== undefined && body.kind !== t.type.kind) {
@@ -405,7 +445,11 @@ export class ResourceService {
     if (body.metadata !== undefined && (typeof body.metadata !== 'object' || body.metadata === null || Array.isArray(body.metadata))) {
       throw ApiError.invalid(t.type.kind, '', [{ field: 'metadata', message: 'Invalid value: must be an object' }], t.type.group);
     }
-    const obj = jsonClone(body);
+    let obj: Resource;
+    if (part === 'owned') obj = body;
+    else if (part === 'whole') obj = jsonClone(body);
+    else if (part === 'without-status') obj = jsonCloneExcept(body, 'status');
+    else obj = { apiVersion: expected, kind: t.type.kind, metadata: { ...body.metadata }, status: jsonClone(body.status) };
     obj.apiVersion = expected;
     obj.kind = t.type.kind;
     obj.metadata ??= {};
@@ -435,7 +479,7 @@ export class ResourceService {
   private validate(t: Target, obj: Resource, ctx: RequestContext): void {
     const isNamespace = t.type.group === '' && t.type.kind === 'Namespace';
     const causes = metadataProblems(obj.metadata, t.type.scope === 'Namespaced', isNamespace);
-    const version = t.type.versions.find((v) => v.name === t.version);
+    const version = this.version(t);
     if (version?.validator) {
       const strict = ctx.fieldValidation === 'Strict';
       const r = version.validator(obj as Record<string, unknown>, { strict });
@@ -448,10 +492,6 @@ export class ResourceService {
       }
     }
     if (causes.length) throw ApiError.invalid(t.type.kind, obj.metadata.name ?? '', causes, t.type.group);
-  }
-
-  private async admit(req: Parameters<Admission['run']>[0]): Promise<void> {
-    if (this.admission.hasPolicies) await this.admission.run(req);
   }
 
   /** CRDs are checked and marked Established in the same write that stores them. */
@@ -515,12 +555,43 @@ function sameList(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-/** True when anything but metadata (and status, when it is a subresource) differs: a spec change. */
-function specChanged(a: Resource, b: Resource, statusSub: boolean): boolean {
-  return !jsonEqual(a, b, (path) => path.length === 1 && (path[0] === 'metadata' || (statusSub && path[0] === 'status')));
-}
+type BodyPart = 'whole' | 'without-status' | 'status' | 'owned';
 
 /** True when a write would store nothing new: resourceVersion and managedFields times aside. */
 function sameObject(a: Resource, b: Resource): boolean {
   return jsonEqual(a, b, (path) => (path.length === 2 && path[0] === 'metadata' && path[1] === 'resourceVersion') || (path.length === 4 && path[1] === 'managedFields' && path[3] === 'time'));
+}
+
+/** sameObject's exceptions, seen from inside metadata and from inside any other top-level field. */
+const volatileMetadata = (path: readonly string[]) => (path.length === 1 && path[0] === 'resourceVersion') || (path.length === 3 && path[0] === 'managedFields' && path[2] === 'time');
+const managedFieldsTimes = (path: readonly string[]) => path.length === 3 && path[0] === 'managedFields' && path[2] === 'time';
+
+/**
+ * What an update of `a` to `b` changes, in one walk that stops at the first spec difference:
+ * 'spec' when anything but metadata (and status, when it is a subresource) differs, which bumps
+ * the generation; 'other' when only those differ; 'none' when sameObject would hold, i.e. the
+ * write stores nothing new. `b` carries `a`'s generation: with a spec change it will not.
+ */
+function updateChange(a: Resource, b: Resource, statusSub: boolean): 'spec' | 'other' | 'none' {
+  let other = false;
+  let compared = 0;
+  for (const k in a) {
+    const v = a[k];
+    if (v === undefined) continue;
+    compared++;
+    if (k === 'metadata') {
+      if (!other && !jsonEqual(v, b.metadata, volatileMetadata)) other = true;
+      continue;
+    }
+    if (jsonEqual(v, b[k])) continue;
+    if (!statusSub || k !== 'status') return 'spec';
+    if (!other && !jsonEqual(v, b[k], managedFieldsTimes)) other = true;
+  }
+  let present = 0;
+  for (const k in b) {
+    if (b[k] === undefined) continue;
+    present++;
+    if (a[k] === undefined && k !== 'metadata' && (!statusSub || k !== 'status')) return 'spec';
+  }
+  return other || present !== compared ? 'other' : 'none';
 }
