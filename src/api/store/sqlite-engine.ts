@@ -93,31 +93,53 @@ export class SqliteEngine {
   private readonly stmts: ReturnType<SqliteEngine['prepare']>;
   private readonly listCache = new Map<string, Database.Statement>();
 
+  /** Background checkpoints seen so far (see `checkpoints` in the constructor). */
+  private checkpointsSeen = 0;
+
+  /**
+   * `checkpoints`, when given, is a counter that a Checkpointer on another thread bumps after
+   * each checkpoint it makes: this connection then never checkpoints on its own (a checkpoint
+   * syncs the file, which on a slow disk held every write for hundreds of milliseconds), and
+   * with no exclusive lock, so that the checkpointer can share the file.
+   */
   constructor(
     path: string,
     private readonly cipher?: SecretCipher,
+    private readonly checkpoints?: Int32Array,
   ) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     try {
-      // One process owns the database: exclusive locking keeps the WAL index in process memory
-      // (reads skip the shared-memory handshake, twice as fast) and makes a second `pave up` on
-      // the same data directory fail at start instead of sharing the file.
       this.db.pragma('busy_timeout = 1000');
-      this.db.pragma('locking_mode = EXCLUSIVE');
+      // Without a checkpointer, one connection owns the database: exclusive locking keeps the
+      // WAL index in process memory and makes a second `pave up` on the same data directory
+      // fail at start (with one, holdProcessLock does that).
+      if (!checkpoints) this.db.pragma('locking_mode = EXCLUSIVE');
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('cache_size = -65536');
       // checkpoint in larger steps: each checkpoint syncs, and bursts of writes pay for fewer of them
-      this.db.pragma('wal_autocheckpoint = 10000');
+      this.db.pragma(`wal_autocheckpoint = ${checkpoints ? 0 : 10000}`);
       migrateWithoutRowid(this.db);
       this.db.exec(SCHEMA);
     } catch (e) {
       this.db.close();
-      if ((e as { code?: string }).code?.startsWith('SQLITE_BUSY')) throw new Error(`the database ${path} is in use by another process (is another Pave running on this data directory?)`);
+      if ((e as { code?: string }).code?.startsWith('SQLITE_BUSY')) throw inUse(path);
       throw e;
     }
     this.stmts = this.prepare();
+  }
+
+  /**
+   * After a background checkpoint, a checkpoint here copies only what was committed during it,
+   * so that the next write can start the WAL file over instead of growing it without end.
+   */
+  private followCheckpoints(): void {
+    if (!this.checkpoints) return;
+    const n = Atomics.load(this.checkpoints, 0);
+    if (n === this.checkpointsSeen) return;
+    this.checkpointsSeen = n;
+    this.db.pragma('wal_checkpoint(PASSIVE)');
   }
 
   private prepare() {
@@ -165,6 +187,7 @@ export class SqliteEngine {
    */
   write(batch: EngineWrite[], revision: number): EngineOutcome[] {
     const outcomes: EngineOutcome[] = [];
+    this.followCheckpoints();
     this.db.transaction(() => {
       for (const w of batch) outcomes.push(this.apply(w));
       this.stmts.setRev.run(revision);
@@ -287,6 +310,55 @@ export class SqliteEngine {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/**
+ * Checkpoints the WAL of a database that another connection (a SqliteEngine given the same
+ * counter) writes, from a thread of its own, every `everyMs`: the copy and the syncs happen
+ * while the writer goes on writing. Bumps `counter` after each checkpoint.
+ */
+export class Checkpointer {
+  private readonly db: Database.Database;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(path: string, counter: Int32Array, everyMs = 200) {
+    this.db = new Database(path);
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('synchronous = NORMAL');
+    this.timer = setInterval(() => {
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+      Atomics.add(counter, 0, 1);
+    }, everyMs);
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.db.close();
+  }
+}
+
+/**
+ * Holds an exclusive lock on `${path}-lock` for as long as the returned handle is open, so that
+ * a second process cannot share a database whose connections do not lock it exclusively.
+ */
+export function holdProcessLock(path: string): Database.Database {
+  const lock = new Database(`${path}-lock`);
+  try {
+    lock.pragma('busy_timeout = 0');
+    lock.pragma('journal_mode = MEMORY');
+    lock.pragma('locking_mode = EXCLUSIVE');
+    // the first write takes the lock; in exclusive mode it is kept until the handle closes
+    lock.exec('CREATE TABLE IF NOT EXISTS held (at INTEGER); DELETE FROM held; INSERT INTO held VALUES (1)');
+    return lock;
+  } catch (e) {
+    lock.close();
+    if ((e as { code?: string }).code?.startsWith('SQLITE_BUSY')) throw inUse(path);
+    throw e;
+  }
+}
+
+function inUse(path: string): Error {
+  return new Error(`the database ${path} is in use by another process (is another Pave running on this data directory?)`);
 }
 
 /** Data directories written before objects moved to a rowid table are converted once, in one transaction. */

@@ -2,9 +2,13 @@ import type { EngineKey, EngineListQuery, EngineWrite } from './sqlite-engine.js
 
 /** What the store's thread is started with. */
 export interface EngineWorkerData {
+  /** The engine, or the checkpointer of the engine's database. */
+  role: 'engine' | 'checkpointer';
   path: string;
   /** The encryption key's bytes, when sensitive types are stored encrypted. */
   key?: Uint8Array;
+  /** Shared between the two: the checkpoints made so far (see SqliteEngine). */
+  checkpoints?: Int32Array;
 }
 
 /** What the API thread asks of the store's thread. */

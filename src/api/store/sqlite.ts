@@ -3,7 +3,8 @@ import { ApiError } from '../errors.js';
 import type { ObjectKey, Resource } from '../types.js';
 import type { SecretCipher } from './cipher.js';
 import { EventLog } from './event-log.js';
-import { SqliteEngine, type EngineFailure, type EngineKey, type EngineOutcome, type EngineWrite } from './sqlite-engine.js';
+import type Database from 'better-sqlite3';
+import { holdProcessLock, SqliteEngine, type EngineFailure, type EngineKey, type EngineOutcome, type EngineWrite } from './sqlite-engine.js';
 import { encodeBatch, type EngineCall, type EngineRequest, type EngineResponse, type EngineWorkerData } from './sqlite-protocol.js';
 import type { Store, StoreEvent, StoreListOptions, StoreListResult, StoreWatchOptions } from './store.js';
 import { jsonClone } from '../clone.js';
@@ -46,6 +47,9 @@ interface PendingWrite {
  */
 export class SqliteStore implements Store {
   private readonly worker: Worker;
+  /** The file's checkpointer thread and this process's lock on the file (none in memory). */
+  private readonly checkpointer?: Worker;
+  private readonly lock?: Database.Database;
   /** The revision of the last committed batch. */
   private rev: number;
   /** The last revision handed to a write (committed or on its way). */
@@ -78,20 +82,33 @@ export class SqliteStore implements Store {
   constructor(opts: SqliteStoreOptions) {
     // opened here once, synchronously, so that a database in use or in need of migration fails
     // or is migrated before the constructor returns, and the revision is known at once
-    if (opts.path === ':memory:') this.rev = 0;
+    const file = opts.path !== ':memory:';
+    if (!file) this.rev = 0;
     else {
-      const engine = new SqliteEngine(opts.path);
-      this.rev = engine.revision();
-      for (const k of engine.keys()) this.keys.add(`${k.grp}/${k.res}/${k.ns}/${k.name}`);
-      engine.close();
+      this.lock = holdProcessLock(opts.path);
+      try {
+        const engine = new SqliteEngine(opts.path);
+        this.rev = engine.revision();
+        for (const k of engine.keys()) this.keys.add(`${k.grp}/${k.res}/${k.ns}/${k.name}`);
+        engine.close();
+      } catch (e) {
+        this.lock.close();
+        throw e;
+      }
     }
     this.assigned = this.rev;
     this.recentLimit = opts.readCacheEntries ?? 25_000;
     this.isSensitive = opts.isSensitive ?? (() => false);
     this.log = new EventLog(this.rev, opts.watchWindow);
-    const workerData: EngineWorkerData = { path: opts.path, key: opts.cipher?.exportKey() };
-    this.worker = new Worker(new URL('./sqlite-worker.js', import.meta.url), { workerData });
+    const checkpoints = file ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
+    const thread = new URL('./sqlite-worker.js', import.meta.url);
+    this.worker = new Worker(thread, { workerData: { role: 'engine', path: opts.path, key: opts.cipher?.exportKey(), checkpoints } satisfies EngineWorkerData });
     this.worker.unref();
+    if (checkpoints) {
+      this.checkpointer = new Worker(thread, { workerData: { role: 'checkpointer', path: opts.path, checkpoints } satisfies EngineWorkerData });
+      this.checkpointer.unref();
+      this.checkpointer.on('error', (e) => this.fail(e));
+    }
     this.worker.on('message', (answers: EngineResponse[]) => {
       for (const r of answers) {
         const done = this.requests.get(r.id);
@@ -347,6 +364,21 @@ export class SqliteStore implements Store {
     this.closed = true;
     if (this.pending.length) this.flush();
     if (this.inflight) await new Promise<void>((r) => (this.drained = r));
+    if (this.checkpointer) {
+      // stopped first, so that the engine's connection is the last and leaves no WAL behind
+      this.checkpointer.ref();
+      const stopped = new Promise<void>((r) => this.checkpointer!.once('exit', () => r()));
+      this.checkpointer.postMessage('close');
+      await stopped;
+    }
+    try {
+      await this.closeEngine();
+    } finally {
+      this.lock?.close();
+    }
+  }
+
+  private async closeEngine(): Promise<void> {
     if (this.failure) return;
     const exited = new Promise<void>((r) => this.worker.once('exit', () => r()));
     await this.call({ op: 'close' });

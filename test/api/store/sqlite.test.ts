@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -7,6 +8,43 @@ import { tempDir } from '../../support/platform.js';
 import { storeConformance } from './conformance.js';
 
 storeConformance('sqlite (in memory)', async (opts) => new SqliteStore({ path: ':memory:', watchWindow: opts?.watchWindow }));
+storeConformance('sqlite (file, checkpointed in the background)', async (opts) => new SqliteStore({ path: join(tempDir('pave-sqlite-'), 'pave.db'), watchWindow: opts?.watchWindow }));
+
+const cm = (name: string, data: Record<string, string> = {}) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default', uid: `uid-${name}` }, data });
+const key = (name: string) => ({ group: '', resource: 'configmaps', namespace: 'default', name });
+
+test('a second store on the same file is refused while the first is open, and gets everything once it closed', async () => {
+  const dir = tempDir('pave-sqlite-');
+  const path = join(dir, 'pave.db');
+  const first = new SqliteStore({ path });
+  await first.create(key('a'), cm('a', { v: '1' }));
+  assert.throws(() => new SqliteStore({ path }), /in use by another process/);
+  await first.close();
+  assert.deepEqual(readdirSync(dir).sort(), ['pave.db', 'pave.db-lock'], 'a clean close leaves no write-ahead log behind');
+  const second = new SqliteStore({ path });
+  try {
+    assert.deepEqual((await second.get(key('a')))?.data, { v: '1' });
+  } finally {
+    await second.close();
+  }
+});
+
+test('writes that race in one batch: the first to commit wins, the rest get 409 and change nothing', async () => {
+  const store = new SqliteStore({ path: join(tempDir('pave-sqlite-'), 'pave.db') });
+  try {
+    const created = await store.create(key('race'), cm('race'));
+    const rv = Number(created.metadata.resourceVersion);
+    const attempts = await Promise.allSettled([1, 2, 3].map((i) => store.update(key('race'), { ...cm('race', { by: String(i) }), metadata: { ...created.metadata } }, rv, created)));
+    assert.deepEqual(attempts.map((a) => a.status), ['fulfilled', 'rejected', 'rejected']);
+    assert.equal((attempts[1] as PromiseRejectedResult).reason.code, 409);
+    assert.deepEqual((await store.get(key('race')))?.data, { by: '1' });
+    const twice = await Promise.allSettled([store.create(key('twin'), cm('twin')), store.create(key('twin'), cm('twin'))]);
+    assert.deepEqual(twice.map((a) => a.status), ['fulfilled', 'rejected']);
+    assert.equal((twice[1] as PromiseRejectedResult).reason.code, 409);
+  } finally {
+    await store.close();
+  }
+});
 
 test('a database written with the earlier WITHOUT ROWID objects table opens with every object, owner and revision', async () => {
   const path = join(tempDir('pave-sqlite-'), 'pave.db');
