@@ -151,7 +151,7 @@ export class ResourceService {
     return { apiVersion, kind: t.type.listKind, metadata: meta, items: res.items };
   }
 
-  async create(t: Target, body: Resource, ctx: RequestContext = { user: SYSTEM }): Promise<Resource> {
+  create(t: Target, body: Resource, ctx: RequestContext = { user: SYSTEM }): Promise<Resource> {
     return this.insert(t, body, ctx, false);
   }
 
