@@ -53,7 +53,7 @@ export class ClaimReconciler {
     return {
       name: `claim/${this.gvk.kind.toLowerCase()}`,
       for: this.gvk,
-      workers: 64,
+      workers: 256,
       // its own status writes are not inputs: only spec, metadata and the XR are
       generationChangedOnly: true,
       watches: [

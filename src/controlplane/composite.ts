@@ -45,7 +45,7 @@ export class CompositeReconciler {
     return {
       name: `composite/${this.gvk.kind.toLowerCase()}`,
       for: this.gvk,
-      workers: 64,
+      workers: 256,
       // its own status writes are not inputs: only spec, metadata and the watched objects are
       generationChangedOnly: true,
       watches: [{ apiVersion: API, kind: 'CompositionRevision', map: (rev) => this.xrsUsing(rev.metadata.labels?.[LABEL_COMPOSITION_NAME]) }],

@@ -169,9 +169,9 @@ export class SqliteEngine {
     return this.stmts.revision.get() as number;
   }
 
-  /** Every stored object's key. */
-  *keys(): IterableIterator<EngineKey> {
-    yield* this.db.prepare(`SELECT grp, res, ns, name FROM objects`).iterate() as IterableIterator<EngineKey>;
+  /** Every stored object's key as group/resource/namespace/name, one per line. */
+  keys(): string {
+    return (this.db.prepare(`SELECT group_concat(grp || '/' || res || '/' || ns || '/' || name, char(10)) FROM objects`).pluck().get() as string | null) ?? '';
   }
 
   private text(data: string | Buffer): string {

@@ -16,6 +16,7 @@ export type EngineCall =
   | { op: 'write'; batch: Uint8Array; revision: number }
   | { op: 'get'; key: EngineKey }
   | { op: 'list'; query: EngineListQuery }
+  | { op: 'keys' }
   | { op: 'count'; grp: string; res: string; ns?: string }
   | { op: 'dependents'; uid: string }
   | { op: 'missingOwners' }

@@ -49,6 +49,8 @@ function handle(engine: SqliteEngine, req: EngineRequest): unknown {
       return engine.get(req.key);
     case 'list':
       return engine.list(req.query);
+    case 'keys':
+      return engine.keys();
     case 'count':
       return engine.count(req.grp, req.res, req.ns);
     case 'dependents':

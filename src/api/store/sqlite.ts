@@ -76,8 +76,9 @@ export class SqliteStore implements Store {
   /**
    * The key of every committed object, so that reading one that does not exist (the first
    * apply of every composed resource and secret) needs no round trip to the store's thread.
+   * Loaded from that thread after start; until then every such read asks it.
    */
-  private keys = new Set<string>();
+  private keys?: Set<string>;
 
   constructor(opts: SqliteStoreOptions) {
     // opened here once, synchronously, so that a database in use or in need of migration fails
@@ -89,7 +90,6 @@ export class SqliteStore implements Store {
       try {
         const engine = new SqliteEngine(opts.path);
         this.rev = engine.revision();
-        for (const k of engine.keys()) this.keys.add(`${k.grp}/${k.res}/${k.ns}/${k.name}`);
         engine.close();
       } catch (e) {
         this.lock.close();
@@ -109,6 +109,12 @@ export class SqliteStore implements Store {
       this.checkpointer.unref();
       this.checkpointer.on('error', (e) => this.fail(e));
     }
+    // Loaded a moment after start, out of the way of start-up (100,000 keys take ~150 ms). Answers
+    // arrive in the order the store's thread made them, so the commits answered after this
+    // snapshot are exactly the ones it does not include, and they keep it current.
+    setTimeout(() => {
+      if (!this.closed) void this.call({ op: 'keys' }, (keys: string) => (this.keys = new Set(keys ? keys.split('\n') : []))).catch(() => undefined);
+    }, KEYS_AFTER_MS).unref();
     this.worker.on('message', (answers: EngineResponse[]) => {
       for (const r of answers) {
         const done = this.requests.get(r.id);
@@ -189,7 +195,7 @@ export class SqliteStore implements Store {
       this.recent.set(k, hit);
       return Promise.resolve((hit.obj ??= JSON.parse(hit.text) as Resource));
     }
-    if (!this.keys.has(k)) return Promise.resolve(undefined);
+    if (this.keys && !this.keys.has(k)) return Promise.resolve(undefined);
     return this.call({ op: 'get', key: engineKey(key) }, (row: { text: string; encrypted: boolean } | undefined) => {
       if (!row) return undefined;
       const obj = JSON.parse(row.text) as Resource;
@@ -202,7 +208,7 @@ export class SqliteStore implements Store {
     const k = cacheKey(key);
     const hit = this.recent.get(k);
     if (hit !== undefined) return hit.text;
-    if (!this.keys.has(k)) return undefined;
+    if (this.keys && !this.keys.has(k)) return undefined;
     return this.call({ op: 'get', key: engineKey(key) }, (row: { text: string; encrypted: boolean } | undefined) => {
       if (!row || row.encrypted) return undefined;
       this.remember(k, { text: row.text });
@@ -321,13 +327,13 @@ export class SqliteStore implements Store {
       let event: StoreEvent;
       if (op.kind === 'delete') {
         this.recent.delete(k);
-        this.keys.delete(k);
+        this.keys?.delete(k);
         const last = { ...previous!, metadata: { ...previous!.metadata, resourceVersion: String(w.rev) } };
         event = { type: 'DELETED', ...base, object: last, previous };
       } else {
         if (w.sensitive) this.recent.delete(k);
         else this.remember(k, { obj: op.obj, text: w.text! });
-        if (op.kind === 'create') this.keys.add(k);
+        if (op.kind === 'create') this.keys?.add(k);
         event = op.kind === 'create' ? { type: 'ADDED', ...base, object: op.obj! } : { type: 'MODIFIED', ...base, object: op.obj!, previous };
       }
       this.log.append(event);
@@ -389,6 +395,7 @@ export class SqliteStore implements Store {
 }
 
 const BATCH_WRITES = 64;
+const KEYS_AFTER_MS = 1000;
 
 function failure(f: EngineFailure, key: ObjectKey): ApiError {
   if (f === 'exists') return ApiError.alreadyExists(key.resource, key.name, key.group);
