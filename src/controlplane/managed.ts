@@ -88,7 +88,7 @@ export class ManagedReconciler {
     this.pollMs = opts.pollIntervalMs ?? 10_000;
     this.batchMs = opts.batchPollIntervalMs ?? 1000;
     this.batchSize = opts.batchSize ?? 50_000;
-    this.workers = opts.workers ?? 256;
+    this.workers = opts.workers ?? kind.maxConcurrentReconciles ?? 64;
   }
 
   private readonly workers: number;

@@ -94,6 +94,13 @@ export interface ManagedKind {
    */
   externalNameAssignedByProvider?: boolean;
   /**
+   * How many resources of this kind are reconciled at once (default 64): what the backend
+   * takes without its own contention turning into errors and backoff, as a Crossplane
+   * provider's --max-reconcile-rate. 100 PostgreSQL claims at once were Ready in 6 s with 64
+   * and in 25 s with 256, while an in-memory backend can take more.
+   */
+  maxConcurrentReconciles?: number;
+  /**
    * Connects using the ProviderConfig named by spec.providerConfigRef (default `default`;
    * undefined when the provider has no ProviderConfig kind or no `default` exists). The result is
    * cached per ProviderConfig resourceVersion and reused by every resource of the kind.

@@ -140,6 +140,8 @@ export function nopProvider(opts: NopProviderOptions = {}): Provider & { backend
   const kind: ManagedKind = {
     apiVersion: NOP_API,
     kind: 'NopResource',
+    // an in-memory backend: the API, not the backend, bounds how many can usefully run at once
+    maxConcurrentReconciles: 256,
     async connect(pc) {
       const spec = pc?.spec ?? {};
       let b = backend;
