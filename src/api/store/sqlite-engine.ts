@@ -145,7 +145,6 @@ export class SqliteEngine {
   private prepare() {
     const db = this.db;
     return {
-      get: db.prepare(`SELECT rv, data FROM objects WHERE grp = ? AND res = ? AND ns = ? AND name = ?`),
       current: db.prepare(`SELECT uid, rv, data FROM objects WHERE grp = ? AND res = ? AND ns = ? AND name = ?`),
       rv: db.prepare(`SELECT rv FROM objects WHERE grp = ? AND res = ? AND ns = ? AND name = ?`).pluck(),
       insert: db.prepare(`INSERT INTO objects (grp, res, ns, name, uid, rv, labels, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -244,7 +243,7 @@ export class SqliteEngine {
 
   /** The object's JSON text, and whether it is stored encrypted (then it is not to be cached). */
   get(k: EngineKey): { text: string; encrypted: boolean } | undefined {
-    const row = this.stmts.get.get(k.grp, k.res, k.ns, k.name) as Row | undefined;
+    const row = this.stmts.current.get(k.grp, k.res, k.ns, k.name) as { data: string | Buffer } | undefined;
     return row ? { text: this.text(row.data), encrypted: typeof row.data !== 'string' } : undefined;
   }
 

@@ -38,8 +38,9 @@ interface PendingWrite {
  * This thread keeps what makes the store fast to use: the watch log, a cache of recently used
  * objects, and the revision counter. The store's thread (sqlite-worker.ts over SqliteEngine)
  * runs every statement, commit and encryption, so the API thread spends its time on the API.
- * Writes are group-committed: those that arrive while a batch is being committed go together
- * in the next one. Each write is given its revision when its batch is sent, and its promise
+ * Writes are group-committed: those that arrive in one turn of the event loop are sent
+ * together, in batches of at most BATCH_WRITES, each one transaction answered as soon as it
+ * commits. Each write is given its revision when its batch is sent, and its promise
  * resolves only after the batch's commit, so a kill -9 loses nothing acknowledged (the WAL is
  * written before the commit returns; synchronous=NORMAL trades only power-loss durability of
  * the last commits). A write that fails its own check (a conflict) leaves a gap in revisions,
