@@ -3,6 +3,7 @@ import { ApiError } from '../errors.js';
 import type { ObjectKey, Resource } from '../types.js';
 import type { SecretCipher } from './cipher.js';
 import { EventLog } from './event-log.js';
+import { ReadCache } from './read-cache.js';
 import type Database from 'better-sqlite3';
 import { holdProcessLock, SqliteEngine, type EngineFailure, type EngineKey, type EngineOutcome, type EngineWrite } from './sqlite-engine.js';
 import { encodeBatch, type EngineCall, type EngineRequest, type EngineResponse, type EngineWorkerData } from './sqlite-protocol.js';
@@ -19,8 +20,6 @@ export interface SqliteStoreOptions {
   /** How many recently used objects to keep as JSON text for point reads (default 25,000). */
   readCacheEntries?: number;
 }
-
-type CachedObject = { obj?: Resource; text: string };
 
 interface PendingWrite {
   kind: 'create' | 'update' | 'delete';
@@ -72,8 +71,7 @@ export class SqliteStore implements Store {
   private nextId = 1;
   private failure?: Error;
   private closed = false;
-  private recent = new Map<string, CachedObject>();
-  private readonly recentLimit: number;
+  private readonly recent: ReadCache;
   /**
    * The key of every committed object, so that reading one that does not exist (the first
    * apply of every composed resource and secret) needs no round trip to the store's thread.
@@ -98,7 +96,7 @@ export class SqliteStore implements Store {
       }
     }
     this.assigned = this.rev;
-    this.recentLimit = opts.readCacheEntries ?? 25_000;
+    this.recent = new ReadCache(opts.readCacheEntries ?? 25_000);
     this.isSensitive = opts.isSensitive ?? (() => false);
     this.log = new EventLog(this.rev, opts.watchWindow);
     const checkpoints = file ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
@@ -192,44 +190,27 @@ export class SqliteStore implements Store {
   /** The stored object, shared with the read cache (and watchers): callers copy before changing it. */
   private read(key: ObjectKey): Promise<Resource | undefined> {
     const k = cacheKey(key);
-    const hit = this.recent.get(k);
-    if (hit !== undefined) {
-      // refresh its place in the LRU order
-      this.recent.delete(k);
-      this.recent.set(k, hit);
-      return Promise.resolve((hit.obj ??= JSON.parse(hit.text) as Resource));
-    }
+    const hit = this.recent.object(k);
+    if (hit !== undefined) return Promise.resolve(hit);
     if (this.keys && !this.keys.has(k)) return Promise.resolve(undefined);
     return this.call({ op: 'get', key: engineKey(key) }, (row: { text: string; encrypted: boolean } | undefined) => {
       if (!row) return undefined;
       const obj = JSON.parse(row.text) as Resource;
-      if (!row.encrypted) this.remember(k, { obj, text: row.text });
+      if (!row.encrypted) this.recent.set(k, { obj, text: row.text });
       return obj;
     });
   }
 
   async getText(key: ObjectKey): Promise<string | undefined> {
     const k = cacheKey(key);
-    const hit = this.recent.get(k);
-    if (hit !== undefined) return hit.text;
+    const hit = this.recent.text(k);
+    if (hit !== undefined) return hit;
     if (this.keys && !this.keys.has(k)) return undefined;
     return this.call({ op: 'get', key: engineKey(key) }, (row: { text: string; encrypted: boolean } | undefined) => {
       if (!row || row.encrypted) return undefined;
-      this.remember(k, { text: row.text });
+      this.recent.set(k, { text: row.text });
       return row.text;
     });
-  }
-
-  /**
-   * Recently read or written objects as their stored JSON text and, once read or written, as
-   * the object itself (shared, never mutated: for writes it is the object watchers were given),
-   * so a point read costs a copy, not a round trip and a parse. Only plaintext objects are kept:
-   * encrypted types are always read from disk. Entries change only after their write commits.
-   */
-  private remember(k: string, entry: CachedObject): void {
-    this.recent.delete(k);
-    this.recent.set(k, entry);
-    if (this.recent.size > this.recentLimit) this.recent.delete(this.recent.keys().next().value!);
   }
 
   count(group: string, resource: string, namespace?: string): Promise<number> {
@@ -336,7 +317,7 @@ export class SqliteStore implements Store {
         event = { type: 'DELETED', ...base, object: last, previous };
       } else {
         if (w.sensitive) this.recent.delete(k);
-        else this.remember(k, { obj: op.obj, text: w.text! });
+        else this.recent.set(k, { obj: op.obj! });
         if (op.kind === 'create') this.keys?.add(k);
         event = op.kind === 'create' ? { type: 'ADDED', ...base, object: op.obj! } : { type: 'MODIFIED', ...base, object: op.obj!, previous };
       }

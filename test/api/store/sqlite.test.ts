@@ -8,6 +8,8 @@ import { tempDir } from '../../support/platform.js';
 import { storeConformance } from './conformance.js';
 
 storeConformance('sqlite (in memory)', async (opts) => new SqliteStore({ path: ':memory:', watchWindow: opts?.watchWindow }));
+// a cache of four objects: nearly every read goes through eviction and the weakly held tier
+storeConformance('sqlite (in memory, tiny read cache)', async (opts) => new SqliteStore({ path: ':memory:', watchWindow: opts?.watchWindow, readCacheEntries: 4 }));
 storeConformance('sqlite (file, checkpointed in the background)', async (opts) => new SqliteStore({ path: join(tempDir('pave-sqlite-'), 'pave.db'), watchWindow: opts?.watchWindow }));
 
 const cm = (name: string, data: Record<string, string> = {}) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default', uid: `uid-${name}` }, data });
@@ -26,6 +28,25 @@ test('a second store on the same file is refused while the first is open, and ge
     assert.deepEqual((await second.get(key('a')))?.data, { v: '1' });
   } finally {
     await second.close();
+  }
+});
+
+test('an object pushed out of the read cache is read at its latest version, and not at all once deleted', async () => {
+  const store = new SqliteStore({ path: join(tempDir('pave-sqlite-'), 'pave.db'), readCacheEntries: 2 });
+  try {
+    // held here, so the cache's weak reference to it stays alive after it is pushed out
+    const first = await store.create(key('kept'), cm('kept', { v: '1' }));
+    for (let i = 0; i < 10; i++) await store.create(key(`other-${i}`), cm(`other-${i}`));
+    assert.deepEqual((await store.get(key('kept')))?.data, { v: '1' });
+    await store.update(key('kept'), { ...cm('kept', { v: '2' }), metadata: { ...first.metadata } }, Number(first.metadata.resourceVersion), first);
+    for (let i = 10; i < 20; i++) await store.create(key(`other-${i}`), cm(`other-${i}`));
+    assert.deepEqual((await store.get(key('kept')))?.data, { v: '2' }, 'not the version the caller still holds');
+    const latest = await store.get(key('kept'));
+    await store.delete(key('kept'), Number(latest!.metadata.resourceVersion), latest);
+    assert.equal(await store.get(key('kept')), undefined);
+    assert.equal(first.data?.v, '1');
+  } finally {
+    await store.close();
   }
 });
 
