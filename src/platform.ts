@@ -61,6 +61,9 @@ export class Platform {
   private http?: FastifyInstance;
   private routePlugins: ((app: FastifyInstance) => void)[] = [];
   private ready = false;
+  /** Set when the store can no longer serve: the process can only stop. */
+  private fatal?: Error;
+  private fatalListeners: ((e: Error) => void)[] = [];
   private modules: PlatformModule[] = [];
   url = '';
 
@@ -76,6 +79,12 @@ export class Platform {
       path: join(this.dataDir, 'pave.db'),
       cipher,
       isSensitive: (group, resource) => this.registry.byGroupResource(group, resource)?.sensitive === true,
+    });
+    this.store.onFailure?.((e) => {
+      this.fatal = e;
+      this.ready = false;
+      this.log.error({ err: e }, 'the store failed: nothing can be read or written until Pave is restarted');
+      for (const l of this.fatalListeners) l(e);
     });
     const allowAnonymous = opts.allowAnonymous ?? true;
     const authorizer: Authorizer = (user) => {
@@ -98,7 +107,7 @@ export class Platform {
     await this.gc.start();
     await this.cleanup.start();
     if (this.opts.listen !== false) {
-      const { app } = createHttpServer({ service: this.service, log: this.log, adminToken: this.adminToken, ready: () => this.ready });
+      const { app } = createHttpServer({ service: this.service, log: this.log, adminToken: this.adminToken, ready: () => this.ready, failure: () => this.fatal });
       this.http = app;
       for (const plugin of this.routePlugins) plugin(app);
       const host = this.opts.host ?? '127.0.0.1';
@@ -110,7 +119,7 @@ export class Platform {
     }
     await this.manager.start();
     for (const m of modules) await m.start?.(this);
-    this.ready = true;
+    this.ready = !this.fatal;
   }
 
   async stop(): Promise<void> {
@@ -122,6 +131,15 @@ export class Platform {
     await this.gc.stop();
     await this.service.stop();
     await this.store.close();
+  }
+
+  /**
+   * `listener` is called once if Pave can no longer work (its store failed). /livez and
+   * /healthz then answer 503 with the reason, so a supervisor restarts it; `pave up` exits.
+   */
+  onFatal(listener: (e: Error) => void): void {
+    if (this.fatal) listener(this.fatal);
+    else this.fatalListeners.push(listener);
   }
 
   /** Feature modules add their routes (`/api/<plugin>`) through this, before start. */

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter, Histogram, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import { ADMIN, ANONYMOUS, type UserInfo } from '../admission.js';
@@ -14,6 +14,8 @@ export interface HttpServerOptions {
   bodyLimit?: number;
   /** Whether the readiness probe passes; the platform flips it once controllers are up. */
   ready: () => boolean;
+  /** Why the server can no longer work, if it cannot (/livez and /healthz answer 503). */
+  failure?: () => Error | undefined;
 }
 
 /**
@@ -65,8 +67,12 @@ export function createHttpServer(opts: HttpServerOptions): { app: FastifyInstanc
     throw new ApiError(401, 'Unauthorized', 'the bearer token is not valid for this Pave server');
   };
 
-  app.get('/healthz', async (_req, reply) => reply.type('text/plain').send('ok'));
-  app.get('/livez', async (_req, reply) => reply.type('text/plain').send('ok'));
+  const live = async (_req: FastifyRequest, reply: FastifyReply) => {
+    const failure = opts.failure?.();
+    return failure ? reply.code(503).type('text/plain').send(`failed: ${failure.message}`) : reply.type('text/plain').send('ok');
+  };
+  app.get('/healthz', live);
+  app.get('/livez', live);
   app.get('/readyz', async (_req, reply) => (opts.ready() ? reply.type('text/plain').send('ok') : reply.code(503).type('text/plain').send('starting')));
   app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
 

@@ -69,7 +69,8 @@ export class SqliteStore implements Store {
   private outbox: EngineRequest[] = [];
   private sendScheduled = false;
   private nextId = 1;
-  private failure?: Error;
+  private failure?: ApiError;
+  private failureListeners: ((e: Error) => void)[] = [];
   private closed = false;
   private readonly recent: ReadCache;
   /**
@@ -109,7 +110,7 @@ export class SqliteStore implements Store {
       // a thread that only calls SQLite: the smallest heap V8 allows will do
       this.checkpointer = new Worker(thread, { workerData: { role: 'checkpointer', path: opts.path, checkpoints } satisfies EngineWorkerData, resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 } });
       this.checkpointer.unref();
-      this.checkpointer.on('error', (e) => this.fail(e));
+      this.checkpointer.on('error', (e) => this.fail(new Error(`the store's checkpoint thread failed: ${e.message}`)));
     }
     // Loaded a moment after start, out of the way of start-up (100,000 keys take ~150 ms). Answers
     // arrive in the order the store's thread made them, so the commits answered after this
@@ -126,7 +127,7 @@ export class SqliteStore implements Store {
       }
       if (!this.requests.size) this.worker.unref();
     });
-    this.worker.on('error', (e) => this.fail(e));
+    this.worker.on('error', (e) => this.fail(new Error(`the store's database thread failed: ${e.message}`)));
     this.worker.on('exit', (code) => this.fail(new Error(`the store's database thread exited (code ${code})`)));
   }
 
@@ -137,7 +138,7 @@ export class SqliteStore implements Store {
     return new Promise((resolve, reject) => {
       if (!this.requests.size) this.worker.ref();
       this.requests.set(id, (r) => {
-        if (r.error) reject(r.error.badRequest ? ApiError.badRequest(r.error.message) : new Error(r.error.message));
+        if (r.error) reject(r.id === 0 && this.failure ? this.failure : r.error.badRequest ? ApiError.badRequest(r.error.message) : new Error(r.error.message));
         else {
           try {
             resolve(onReply(r.value as T));
@@ -164,10 +165,18 @@ export class SqliteStore implements Store {
   }
 
   private fail(e: Error): void {
-    this.failure ??= e;
+    const first = !this.failure;
+    // the reason is the store's, not a secret: clients are told it, as 503 Service Unavailable
+    this.failure ??= new ApiError(503, 'ServiceUnavailable', e.message);
     const waiting = [...this.requests.values()];
     this.requests.clear();
     for (const done of waiting) done({ id: 0, error: { message: e.message } });
+    // a thread that ends because the store was closed is not a failure anyone needs to hear of
+    if (first && !this.closed) for (const l of this.failureListeners) l(this.failure);
+  }
+
+  onFailure(listener: (e: Error) => void): void {
+    this.failureListeners.push(listener);
   }
 
   revision(): number {

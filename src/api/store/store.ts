@@ -83,5 +83,10 @@ export interface Store {
   missingOwners(): Promise<string[]>;
   findByUid(uid: string): Promise<{ key: ObjectKey; object: Resource } | undefined>;
   watch(opts: StoreWatchOptions, onEvent: (e: StoreEvent) => void): () => void;
+  /**
+   * Optional: `listener` is called once if the store stops being able to serve before it is
+   * closed (its database thread died). Every call after that fails with the same error.
+   */
+  onFailure?(listener: (e: Error) => void): void;
   close(): Promise<void>;
 }

@@ -38,6 +38,14 @@ program
     };
     process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGTERM', () => void stop('SIGTERM'));
+    // with its store gone Pave can only answer errors: better to end, so a supervisor restarts it
+    p.onFatal((e) => {
+      if (stopping) return;
+      stopping = true;
+      process.stderr.write(`Pave cannot go on: ${e.message}\n`);
+      setTimeout(() => process.exit(1), 5000).unref();
+      void p.stop().catch(() => undefined).finally(() => process.exit(1));
+    });
   });
 
 common(program.command('apply'))
