@@ -12,6 +12,7 @@ import { builtinTypes, TypeRegistry } from './api/registry.js';
 import { ResourceService } from './api/service.js';
 import { SecretCipher } from './api/store/cipher.js';
 import { SqliteStore } from './api/store/sqlite.js';
+import { EventExpiry } from './api/event-expiry.js';
 import type { Store } from './api/store/store.js';
 import { Manager } from './runtime/manager.js';
 
@@ -36,6 +37,8 @@ export interface PlatformOptions {
   port?: number;
   host?: string;
   log?: Logger;
+  /** How long Events are kept after they last happened (default an hour, as kube-apiserver's --event-ttl). */
+  eventTtlMs?: number;
   /** Let requests without a token act as admin (the default on loopback, for the local web UI). */
   allowAnonymous?: boolean;
   /** Skip the HTTP listener (tests and benchmarks that use the in-process client). */
@@ -58,6 +61,7 @@ export class Platform {
   readonly gc: GarbageCollector;
   readonly adminToken: string;
   private cleanup: ContentCleanup;
+  private eventExpiry: EventExpiry;
   private http?: FastifyInstance;
   private routePlugins: ((app: FastifyInstance) => void)[] = [];
   private ready = false;
@@ -97,6 +101,7 @@ export class Platform {
     this.manager = new Manager(this.client, this.log);
     this.gc = new GarbageCollector(this.service, this.log.child({ component: 'gc' }));
     this.cleanup = new ContentCleanup(this.service, this.log.child({ component: 'cleanup' }));
+    this.eventExpiry = new EventExpiry(this.service, this.log.child({ component: 'event-expiry' }), opts.eventTtlMs);
   }
 
   async start(): Promise<void> {
@@ -106,6 +111,7 @@ export class Platform {
     for (const m of modules) await m.install(this);
     await this.gc.start();
     await this.cleanup.start();
+    await this.eventExpiry.start();
     if (this.opts.listen !== false) {
       const { app } = createHttpServer({ service: this.service, log: this.log, adminToken: this.adminToken, ready: () => this.ready, failure: () => this.fatal });
       this.http = app;
@@ -127,6 +133,7 @@ export class Platform {
     for (const m of [...this.modules].reverse()) await m.stop?.(this);
     await this.http?.close();
     await this.manager.stop();
+    await this.eventExpiry.stop();
     await this.cleanup.stop();
     await this.gc.stop();
     await this.service.stop();

@@ -6,7 +6,7 @@ import { CompositeReconciler } from './composite.js';
 import { crossplaneCrds } from './crds.js';
 import { FunctionRegistry } from './functions/registry.js';
 import type { CompositionFunction } from './functions/types.js';
-import { parseDuration } from './managed-annotations.js';
+import { parseDuration } from '../api/duration.js';
 import { ManagedReconciler } from './managed.js';
 import { providerConfigController } from './provider-configs.js';
 import { ConnectionCache } from './provider-connections.js';

@@ -9,7 +9,8 @@ import { getCondition, ready, Reason, setConditions, synced } from './conditions
 import { retryConflicts } from './conflicts.js';
 import { connectionDigest } from './composition/connection.js';
 import { ConnectionCache } from './provider-connections.js';
-import { CREATE_FAILED, CREATE_PENDING, CREATE_SUCCEEDED, createPending, EXTERNAL_NAME, FINALIZER, parseDuration, PAUSED, POLL_INTERVAL, stamp } from './managed-annotations.js';
+import { CREATE_FAILED, CREATE_PENDING, CREATE_SUCCEEDED, createPending, EXTERNAL_NAME, FINALIZER, PAUSED, POLL_INTERVAL, stamp } from './managed-annotations.js';
+import { parseDuration } from '../api/duration.js';
 import type { ExternalClient, ExternalObservation, ManagedKind, ManagedResource, Provider } from './provider.js';
 import { jsonClone } from '../api/clone.js';
 

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { stringify } from 'yaml';
 import { isApiError, ApiError } from '../../api/errors.js';
 import type { Resource } from '../../api/types.js';
+import { parseDuration } from '../../api/duration.js';
 import { connect } from '../connection.js';
 import { applyOrder, readManifests } from '../manifests.js';
 import { common, fail, formatTable, message, resolveType } from '../output.js';
@@ -21,11 +22,17 @@ program
   .option('--dns-port <port>', 'port of the built-in DNS server, UDP and TCP', '5353')
   .option('--no-local-cloud', 'do not start the embedded PostgreSQL')
   .option('--no-starter-platform', 'do not load the starter platform on first start')
-  .action(async (o: { port: number; host: string; dataDir: string; postgres?: string; redis?: string; rabbitmq?: string; nats?: string; dnsPort: string; localCloud: boolean; starterPlatform: boolean }) => {
+  .option('--event-ttl <duration>', 'how long Events are kept after they last happened (500ms, 30s, 10m, 1h30m)', '1h')
+  .action(async (o: { eventTtl: string; port: number; host: string; dataDir: string; postgres?: string; redis?: string; rabbitmq?: string; nats?: string; dnsPort: string; localCloud: boolean; starterPlatform: boolean }) => {
     const { Platform } = await import('../../platform.js');
     const started = Date.now();
     const providerSettings = { postgres: o.postgres, redis: o.redis, rabbitmq: o.rabbitmq, nats: o.nats, 'dns-port': o.dnsPort, 'local-cloud': String(o.localCloud), 'starter-platform': String(o.starterPlatform) };
-    const p = new Platform({ dataDir: o.dataDir, port: o.port, host: o.host, settings: { ...providerSettings } });
+    const eventTtlMs = parseDuration(o.eventTtl);
+    if (eventTtlMs === undefined) {
+      process.stderr.write(`--event-ttl: "${o.eventTtl}" is not a duration (examples: 30s, 10m, 1h30m)\n`);
+      process.exit(2);
+    }
+    const p = new Platform({ dataDir: o.dataDir, port: o.port, host: o.host, eventTtlMs, settings: { ...providerSettings } });
     await p.start();
     process.stdout.write(`Pave is up at ${p.url} (${Date.now() - started} ms)\n  kubectl: export KUBECONFIG=${p.kubeconfigPath()}\n`);
     let stopping = false;
