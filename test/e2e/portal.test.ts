@@ -70,6 +70,8 @@ test('an entity page shows its infrastructure and follows status changes live', 
   await completeInfrastructure(p.client);
   await page.getByText('All resources are ready').waitFor({ timeout: 5000 });
   await page.getByTestId('node-BucketObject-orders-store-x1-logs').getByText('Ready: True (Available)').waitFor();
+  // the claim's node shows both of its conditions, as its row in the table does
+  await page.getByTestId('node-Bucket-orders-store').getByText('Synced: True (ReconcileSuccess)').waitFor();
 
   assert.equal(await page.getByTestId('secret-endpoint').innerText(), '••••••••', 'secret values are hidden until asked for');
   await page.getByRole('button', { name: 'Reveal endpoint' }).click();
