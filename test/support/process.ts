@@ -20,7 +20,7 @@ export async function freePort(): Promise<number> {
 /** Starts `pave up` as a separate process and resolves once /readyz answers 200. */
 export async function startPaveProcess(dataDir: string, port: number, extraArgs: string[] = []): Promise<{ child: ChildProcess; url: string; output: () => string; readyMs: number }> {
   const started = Date.now();
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', paveBin, 'up', '--data-dir', dataDir, '--port', String(port), ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PAVE_LOG_LEVEL: process.env.PAVE_LOG_LEVEL ?? 'warn' } });
+  const child = spawn(process.execPath, [paveBin, 'up', '--data-dir', dataDir, '--port', String(port), ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PAVE_LOG_LEVEL: process.env.PAVE_LOG_LEVEL ?? 'warn' } });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
