@@ -52,7 +52,8 @@ export interface Watch {
 /**
  * The one client interface for Pave's API. Controllers take a Client and run unchanged
  * against the embedded server (InProcessClient, no serialisation) or a remote one (HttpClient).
- * Failures are ApiErrors carrying the server's Status.
+ * Failures are ApiErrors carrying the server's Status. What a write returns is read-only: in
+ * process it is the stored object itself, frozen (copy it to change it).
  */
 export interface Client {
   get<T extends Resource = Resource>(ref: ObjectRef): Promise<T>;

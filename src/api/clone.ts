@@ -41,3 +41,15 @@ export function jsonCloneExcept<T extends object>(v: T, key: string): T {
   }
   return out as T;
 }
+
+/**
+ * Freezes a JSON value and everything in it, and returns it. A stored object that callers,
+ * the read cache and watchers all share is frozen, so that changing it by mistake fails at
+ * once instead of changing what everyone else sees.
+ */
+export function deepFreeze<T>(v: T): T {
+  if (v === null || typeof v !== 'object' || Object.isFrozen(v)) return v;
+  Object.freeze(v);
+  for (const k in v) deepFreeze((v as Record<string, unknown>)[k]);
+  return v;
+}

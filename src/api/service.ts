@@ -106,10 +106,13 @@ export class ResourceService {
     return joinApiVersion(t.type.group, t.version);
   }
 
-  /** Objects are stored at the storage version; readers see the version they asked for. */
+  /**
+   * Objects are stored at the storage version; readers see the version they asked for. A stored
+   * object is shared (and frozen), so a copy carries another version.
+   */
   private present<T extends Resource>(t: Target, obj: T): T {
-    obj.apiVersion = this.apiVersion(t);
-    return obj;
+    const apiVersion = this.apiVersion(t);
+    return obj.apiVersion === apiVersion ? obj : { ...obj, apiVersion };
   }
 
   private authorize(ctx: RequestContext, verb: Verb, t: Target, name?: string): void {

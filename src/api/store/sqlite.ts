@@ -8,7 +8,7 @@ import type Database from 'better-sqlite3';
 import { holdProcessLock, SqliteEngine, type EngineFailure, type EngineKey, type EngineOutcome, type EngineWrite } from './sqlite-engine.js';
 import { encodeBatch, type EngineCall, type EngineRequest, type EngineResponse, type EngineWorkerData } from './sqlite-protocol.js';
 import type { Store, StoreEvent, StoreListOptions, StoreListResult, StoreWatchOptions } from './store.js';
-import { jsonClone } from '../clone.js';
+import { deepFreeze, jsonClone } from '../clone.js';
 
 export interface SqliteStoreOptions {
   /** A file path, or ':memory:'. */
@@ -336,7 +336,7 @@ export class SqliteStore implements Store {
     batch.forEach((op, i) => {
       const r = results[i]!;
       if (r instanceof ApiError) op.reject(r);
-      else op.resolve(jsonClone(r));
+      else op.resolve(deepFreeze(r));
     });
   }
 

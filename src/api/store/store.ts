@@ -50,7 +50,9 @@ export interface StoreWatchOptions {
  * - A write is durable when its promise resolves: a crash afterwards does not lose it.
  * - `watch` delivers every committed write after `fromRevision`, in revision order, without gaps,
  *   or throws 410 Gone when that revision is older than the store still remembers.
- * - Objects returned by get and list are the caller's to mutate; objects in events are shared.
+ * - Objects returned by get and list are the caller's to mutate. The object a write returns is
+ *   the stored one, shared with the read cache and with watchers' events, and frozen: callers
+ *   copy it before changing it.
  * The store does no admission, defaulting or validation: that is the ResourceService's job.
  */
 export interface Store {

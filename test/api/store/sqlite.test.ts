@@ -3,6 +3,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
+import type { Resource } from '../../../src/api/types.js';
 import { SqliteStore } from '../../../src/api/store/sqlite.js';
 import { tempDir } from '../../support/platform.js';
 import { storeConformance } from './conformance.js';
@@ -46,6 +47,26 @@ test('an object pushed out of the read cache is read at its latest version, and 
     assert.equal(await store.get(key('kept')), undefined);
     assert.equal(first.data?.v, '1');
   } finally {
+    await store.close();
+  }
+});
+
+test('what a write returns is shared with readers and watchers, so it is frozen: changing it throws and changes nothing', async () => {
+  const store = new SqliteStore({ path: ':memory:' });
+  const seen: Resource[] = [];
+  const stop = store.watch({}, (e) => seen.push(e.object));
+  try {
+    const created = await store.create(key('a'), cm('a', { v: '1' }));
+    assert.throws(() => ((created.data as Record<string, string>).v = '2'), TypeError);
+    assert.throws(() => (created.metadata.labels = { team: 'b' }), TypeError);
+    assert.deepEqual((await store.get(key('a')))?.data, { v: '1' });
+    assert.deepEqual(seen.at(-1)?.data, { v: '1' }, 'watchers got what was written');
+    // what get returns is the caller's own copy
+    const copy = (await store.get(key('a')))!;
+    (copy.data as Record<string, string>).v = '3';
+    assert.deepEqual((await store.get(key('a')))?.data, { v: '1' });
+  } finally {
+    stop();
     await store.close();
   }
 });
