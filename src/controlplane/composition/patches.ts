@@ -43,6 +43,12 @@ export interface PatchTargets {
 
 export class PatchError extends Error {}
 
+/**
+ * A Required patch whose source field is not set. Not a failure of the composition: Crossplane
+ * holds back creating the composed resource until the field appears, and otherwise skips the patch.
+ */
+export class RequiredFieldMissingError extends PatchError {}
+
 /** Which direction a patch writes: composed-bound patches run before, composite-bound after observing. */
 export function patchDirection(p: Patch): 'toComposed' | 'toComposite' | 'toEnvironment' {
   const t = p.type ?? 'FromCompositeFieldPath';
@@ -92,15 +98,47 @@ export function applyPatch(p: Patch, label: string, t: PatchTargets): void {
         throw new Error(`unknown patch type "${type}"`);
     }
   } catch (e) {
+    if (e instanceof MissingSource) throw new RequiredFieldMissingError(`${what}: ${e.message}`);
     throw new PatchError(`${what}: ${(e as Error).message}`);
   }
 }
+
+/**
+ * Applies one patch of a composition's spec.environment.patches. These move values between the
+ * XR and the environment only: From/CombineFrom the (observed) composite write the environment,
+ * To/CombineTo the composite write the desired composite from the environment.
+ */
+export function applyEnvironmentPatch(p: Patch, label: string, t: { composite: Record<string, any>; desiredComposite: Record<string, any>; environment: Record<string, any> }): void {
+  const type = p.type ?? 'FromCompositeFieldPath';
+  const what = `${label} (${type}${p.fromFieldPath ? ` from ${p.fromFieldPath}` : ''}${p.toFieldPath ? ` to ${p.toFieldPath}` : ''})`;
+  try {
+    switch (type) {
+      case 'FromCompositeFieldPath':
+      case 'ToEnvironmentFieldPath':
+        return copy(p, t.composite, t.environment);
+      case 'CombineFromComposite':
+        return combine(p, t.composite, t.environment);
+      case 'ToCompositeFieldPath':
+      case 'FromEnvironmentFieldPath':
+        return copy(p, t.environment, t.desiredComposite);
+      case 'CombineToComposite':
+        return combine(p, t.environment, t.desiredComposite);
+      default:
+        throw new Error(`type ${type} cannot be used in spec.environment.patches; use FromCompositeFieldPath, ToCompositeFieldPath, CombineFromComposite or CombineToComposite`);
+    }
+  } catch (e) {
+    if (e instanceof MissingSource) throw new RequiredFieldMissingError(`${what}: ${e.message}`);
+    throw new PatchError(`${what}: ${(e as Error).message}`);
+  }
+}
+
+class MissingSource extends Error {}
 
 function copy(p: Patch, from: Record<string, any>, to: Record<string, any>, toSchema?: Record<string, any>): void {
   if (!p.fromFieldPath) throw new Error('fromFieldPath is required');
   const value = getFieldPath(from, p.fromFieldPath);
   if (value === undefined) {
-    if (p.policy?.fromFieldPath === 'Required') throw new Error(`required field ${p.fromFieldPath} is not set`);
+    if (p.policy?.fromFieldPath === 'Required') throw new MissingSource(`required field ${p.fromFieldPath} is not set`);
     return;
   }
   write(p, to, p.toFieldPath ?? p.fromFieldPath, applyTransforms(jsonClone(value), p.transforms), toSchema);
@@ -115,7 +153,7 @@ function combine(p: Patch, from: Record<string, any>, to: Record<string, any>, t
   const values = c.variables.map((v) => getFieldPath(from, v.fromFieldPath));
   const missing = c.variables.filter((_, i) => values[i] === undefined).map((v) => v.fromFieldPath);
   if (missing.length) {
-    if (p.policy?.fromFieldPath === 'Required') throw new Error(`required field${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not set`);
+    if (p.policy?.fromFieldPath === 'Required') throw new MissingSource(`required field${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not set`);
     return;
   }
   write(p, to, p.toFieldPath, applyTransforms(goFormat(c.string.fmt, values), p.transforms), toSchema);

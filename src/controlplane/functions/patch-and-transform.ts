@@ -1,8 +1,8 @@
 import type { Resource } from '../../api/types.js';
 import { extractConnectionDetails, type ConnectionDetail } from '../composition/connection.js';
-import { applyPatch, expandPatchSets, patchDirection, type Patch, type PatchSet } from '../composition/patches.js';
+import { applyEnvironmentPatch, applyPatch, expandPatchSets, patchDirection, RequiredFieldMissingError, type Patch, type PatchSet } from '../composition/patches.js';
 import { isReady, type ReadinessCheck } from '../composition/readiness.js';
-import { fatal, type CompositionFunction, type DesiredResource, type RunFunctionRequest, type RunFunctionResponse } from './types.js';
+import { fatal, type CompositionFunction, type DesiredResource, type FunctionResult, type RunFunctionRequest, type RunFunctionResponse } from './types.js';
 import { jsonClone } from '../../api/clone.js';
 
 /** One composed resource template, as Resources mode and function-patch-and-transform write it. */
@@ -31,7 +31,10 @@ export type SchemaLookup = (apiVersion: string, kind: string) => Record<string, 
 /**
  * function-patch-and-transform, built in. Resources mode compositions run through it too, so
  * the two behave identically. Every error is fatal and names the resource template and the
- * patch index, because a half-rendered resource must never be applied.
+ * patch index, because a half-rendered resource must never be applied. The one exception is
+ * a Required patch whose source is not set yet: as in Crossplane, that resource alone is held
+ * back (or, if it exists, the patch skipped) with a warning, so that a resource waiting for a
+ * value another resource reports does not stop that other resource from being created.
  */
 export function patchAndTransform(schemas?: SchemaLookup): CompositionFunction {
   return {
@@ -45,9 +48,10 @@ export function patchAndTransform(schemas?: SchemaLookup): CompositionFunction {
       const desiredComposite: Record<string, any> = desired.composite.resource ?? { apiVersion: composite.apiVersion, kind: composite.kind, metadata: {} };
       const environment = jsonClone((req.context[ENVIRONMENT_KEY] as Record<string, any>) ?? {});
       const connection: Record<string, string> = { ...(desired.composite.connectionDetails ?? {}) };
+      const warnings: FunctionResult[] = [];
       try {
         (input.environment?.patches ?? []).forEach((p, i) => {
-          applyPatch(p, `environment patch ${i}`, { composite, composed: {}, environment });
+          applyEnvironmentPatch(p, `environment patch ${i}`, { composite, desiredComposite, environment });
         });
         const seen = new Set<string>();
         for (const [i, tpl] of (input.resources ?? []).entries()) {
@@ -66,15 +70,25 @@ export function patchAndTransform(schemas?: SchemaLookup): CompositionFunction {
           } catch (e) {
             throw new Error(`${where}: ${(e as Error).message}`);
           }
+          let heldBack = false;
           for (const { patch, index } of patches) {
             const dir = patchDirection(patch);
             try {
               if (dir === 'toComposed') applyPatch(patch, `patch ${index}`, { composite, composed, environment, composedSchema: schema });
               else if (observed) applyPatch(patch, `patch ${index}`, { composite: dir === 'toComposite' ? desiredComposite : composite, composed: observed.resource, environment });
             } catch (e) {
-              throw new Error(`${where}: ${(e as Error).message}`);
+              if (!(e instanceof RequiredFieldMissingError)) throw new Error(`${where}: ${(e as Error).message}`);
+              // Required means "do not create this resource until the field exists": a resource
+              // that does not exist yet stays out of desired state, while others still render.
+              if (dir === 'toComposed' && !observed) {
+                warnings.push({ severity: 'SEVERITY_WARNING', reason: 'RequiredFieldMissing', message: `${where} is not created yet: ${e.message}` });
+                heldBack = true;
+                break;
+              }
+              warnings.push({ severity: 'SEVERITY_WARNING', reason: 'RequiredFieldMissing', message: `${where}: ${e.message}; the patch is skipped because the resource already exists` });
             }
           }
+          if (heldBack) continue;
           const entry: DesiredResource = { resource: composed as Resource };
           if (observed) {
             try {
@@ -93,7 +107,7 @@ export function patchAndTransform(schemas?: SchemaLookup): CompositionFunction {
         return { desired: req.desired, results: [fatal((e as Error).message, 'PatchAndTransformFailed')], context: req.context };
       }
       desired.composite = { ...desired.composite, resource: desiredComposite as Resource, connectionDetails: connection };
-      return { desired, context: { ...req.context, [ENVIRONMENT_KEY]: environment } };
+      return { desired, ...(warnings.length ? { results: warnings } : {}), context: { ...req.context, [ENVIRONMENT_KEY]: environment } };
     },
   };
 }

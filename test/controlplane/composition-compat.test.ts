@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import type { Resource } from '../../src/api/types.js';
+import { render } from '../../src/controlplane/offline.js';
+
+/**
+ * Compositions as a platform team writes them for Crossplane, rendered offline: each case is a
+ * behaviour upstream Crossplane (core Resources mode and function-patch-and-transform) has.
+ */
+
+const xr = parse(`
+apiVersion: example.org/v1alpha1
+kind: XNetwork
+metadata: {name: net1, uid: 4b1d}
+spec:
+  region: eu-west
+  size: 10
+  groups: [g3]
+  labels: {team: platform, tier: gold}
+`) as Resource;
+
+function composition(spec: string): Resource {
+  return parse(`
+apiVersion: apiextensions.crossplane.io/v1
+kind: Composition
+metadata: {name: networks}
+spec:
+  compositeTypeRef: {apiVersion: example.org/v1alpha1, kind: XNetwork}
+${spec}`) as Resource;
+}
+
+function observedAs(name: string, obj: string): Resource {
+  const o = parse(obj) as Resource;
+  o.metadata = { ...(o.metadata ?? {}), annotations: { 'crossplane.io/composition-resource-name': name } };
+  return o;
+}
+
+const byTemplate = (objects: Resource[], name: string) => objects.find((o) => o.metadata.annotations?.['crossplane.io/composition-resource-name'] === name);
+
+describe('Required patches hold back a composed resource, as in Crossplane', () => {
+  const comp = composition(`
+  resources:
+  - name: vpc
+    base: {apiVersion: nop.crossplane.io/v1alpha1, kind: NopResource, spec: {forProvider: {}}}
+    patches:
+    - type: ToCompositeFieldPath
+      fromFieldPath: status.atProvider.id
+      toFieldPath: status.vpcId
+  - name: subnet
+    base: {apiVersion: nop.crossplane.io/v1alpha1, kind: NopResource, spec: {forProvider: {}}}
+    patches:
+    - fromFieldPath: status.vpcId
+      toFieldPath: spec.forProvider.vpcId
+      policy: {fromFieldPath: Required}
+`);
+
+  it('renders the other resources and leaves the held-back one out, with a warning naming the field', async () => {
+    const out = await render({ composite: xr, composition: comp });
+    assert.equal(out.fatal, undefined);
+    assert.ok(byTemplate(out.objects, 'vpc'), 'the vpc is rendered so that it can report its id');
+    assert.equal(byTemplate(out.objects, 'subnet'), undefined);
+    assert.match(out.events.map((e) => `${e.type} ${e.message}`).join('\n'), /Warning .*resource "subnet" is not created yet: patch 0 .*required field status\.vpcId is not set/);
+  });
+
+  it('creates the held-back resource once the field is set', async () => {
+    const out = await render({ composite: { ...xr, status: { vpcId: 'vpc-123' } }, composition: comp });
+    assert.equal(byTemplate(out.objects, 'subnet')?.spec.forProvider.vpcId, 'vpc-123');
+  });
+
+  it('keeps an existing resource and skips only the patch', async () => {
+    const subnet = observedAs('subnet', 'apiVersion: nop.crossplane.io/v1alpha1\nkind: NopResource\nmetadata: {name: net1-subnet}\nspec: {forProvider: {vpcId: old}}');
+    const out = await render({ composite: xr, composition: comp, observed: [subnet] });
+    assert.equal(byTemplate(out.objects, 'subnet')?.metadata.name, 'net1-subnet');
+    assert.match(out.events.map((e) => e.message).join('\n'), /resource "subnet": patch 0 .*required field status\.vpcId is not set; the patch is skipped/);
+  });
+});
+
+describe('environment patches', () => {
+  it('copy between the XR and the environment in both directions, and feed composed resources', async () => {
+    const comp = composition(`
+  environment:
+    patches:
+    - type: FromCompositeFieldPath
+      fromFieldPath: spec.region
+      toFieldPath: region
+    - type: CombineFromComposite
+      combine: {variables: [{fromFieldPath: spec.region}, {fromFieldPath: spec.size}], strategy: string, string: {fmt: "%s-%d"}}
+      toFieldPath: sized
+    - type: ToCompositeFieldPath
+      fromFieldPath: sized
+      toFieldPath: status.sized
+  resources:
+  - name: vpc
+    base: {apiVersion: nop.crossplane.io/v1alpha1, kind: NopResource, spec: {forProvider: {}}}
+    patches:
+    - type: FromEnvironmentFieldPath
+      fromFieldPath: region
+      toFieldPath: spec.forProvider.region
+`);
+    const out = await render({ composite: xr, composition: comp });
+    assert.equal(out.fatal, undefined);
+    assert.equal(out.objects[0]!.status.sized, 'eu-west-10');
+    assert.equal(byTemplate(out.objects, 'vpc')?.spec.forProvider.region, 'eu-west');
+  });
+
+  it('fails a Required environment patch naming its index and field', async () => {
+    const comp = composition(`
+  environment:
+    patches:
+    - fromFieldPath: spec.missing
+      toFieldPath: x
+      policy: {fromFieldPath: Required}
+  resources:
+  - name: vpc
+    base: {apiVersion: nop.crossplane.io/v1alpha1, kind: NopResource}
+`);
+    const out = await render({ composite: xr, composition: comp });
+    assert.match(out.fatal ?? '', /environment patch 0 \(FromCompositeFieldPath from spec\.missing to x\): required field spec\.missing is not set/);
+  });
+});
