@@ -9,7 +9,8 @@ const cache = new Map<string, Segment[]>();
 
 export class FieldPathError extends Error {}
 
-export function parseFieldPath(path: string): Segment[] {
+export function parseFieldPath(path: string | Segment[]): Segment[] {
+  if (typeof path !== 'string') return path;
   const hit = cache.get(path);
   if (hit) return hit;
   const out: Segment[] = [];
@@ -49,7 +50,7 @@ export function parseFieldPath(path: string): Segment[] {
 }
 
 /** The value at `path`, or undefined when any segment is missing. */
-export function getFieldPath(obj: unknown, path: string): unknown {
+export function getFieldPath(obj: unknown, path: string | Segment[]): unknown {
   let cur: any = obj;
   for (const s of parseFieldPath(path)) {
     if (cur === null || typeof cur !== 'object') return undefined;
@@ -65,7 +66,7 @@ export function getFieldPath(obj: unknown, path: string): unknown {
 }
 
 /** Sets the value at `path`, creating objects and arrays on the way; refuses to cross a scalar. */
-export function setFieldPath(obj: Record<string, any>, path: string, value: unknown): void {
+export function setFieldPath(obj: Record<string, any>, path: string | Segment[], value: unknown): void {
   const segs = parseFieldPath(path);
   let cur: any = obj;
   for (let i = 0; i < segs.length - 1; i++) {
@@ -85,6 +86,40 @@ export function setFieldPath(obj: Record<string, any>, path: string, value: unkn
   cur[last] = value;
 }
 
+/** A parsed field path written back as text: `spec.items[0].name`, `metadata.labels[a.b/c]`. */
+export function formatFieldPath(segs: Segment[]): string {
+  return segs.map((s, i) => (typeof s === 'number' ? `[${s}]` : /[.[\]]/.test(s) ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+}
+
+/**
+ * The concrete paths a path with `*` segments names in `obj`: each `*` stands for every index
+ * of an array or every key of an object found there, and only paths whose every field exists
+ * are kept, as Crossplane expands a wildcard toFieldPath. A path without `*` is returned as is.
+ */
+export function expandWildcards(obj: unknown, path: string): Segment[][] {
+  const segs = parseFieldPath(path);
+  if (!segs.includes('*')) return [segs];
+  const out: Segment[][] = [];
+  const walk = (cur: unknown, i: number, prefix: Segment[]): void => {
+    if (i === segs.length) {
+      out.push(prefix);
+      return;
+    }
+    const s = segs[i]!;
+    if (s === '*') {
+      if (Array.isArray(cur)) cur.forEach((v, ix) => walk(v, i + 1, [...prefix, ix]));
+      else if (cur && typeof cur === 'object') for (const [k, v] of Object.entries(cur)) walk(v, i + 1, [...prefix, k]);
+      return;
+    }
+    if (cur === null || typeof cur !== 'object' || Array.isArray(cur) !== (typeof s === 'number')) return;
+    const next = (cur as Record<string | number, unknown>)[s];
+    if (next === undefined) return;
+    walk(next, i + 1, [...prefix, s]);
+  };
+  walk(obj, 0, []);
+  return out;
+}
+
 /** Deletes the value at `path` if present. */
 export function deleteFieldPath(obj: Record<string, any>, path: string): void {
   const segs = parseFieldPath(path);
@@ -101,7 +136,7 @@ export function deleteFieldPath(obj: Record<string, any>, path: string): void {
  * preserve unknown fields or allow additionalProperties. Lets a bad toFieldPath fail with a
  * message that names it, instead of being silently pruned.
  */
-export function schemaAllowsPath(schema: Record<string, any> | undefined, path: string): boolean {
+export function schemaAllowsPath(schema: Record<string, any> | undefined, path: string | Segment[]): boolean {
   let s = schema;
   for (const seg of parseFieldPath(path)) {
     if (!s) return true;

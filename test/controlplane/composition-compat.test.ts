@@ -119,3 +119,52 @@ describe('environment patches', () => {
     assert.match(out.fatal ?? '', /environment patch 0 \(FromCompositeFieldPath from spec\.missing to x\): required field spec\.missing is not set/);
   });
 });
+
+describe('toFieldPath', () => {
+  const existing = 'apiVersion: nop.crossplane.io/v1alpha1\nkind: NopResource\nmetadata: {labels: {team: keep, other: o}}\nspec: {forProvider: {groups: [g1, g2], enabled: false, rules: [{port: 80, groups: [g1]}, {port: 443, groups: [g2]}]}}';
+  const render1 = async (patch: string, base = existing) => {
+    const comp = composition(`
+  resources:
+  - name: r
+    base:
+${base.split('\n').map((l) => `      ${l}`).join('\n')}
+    patches:
+    - ${patch.trim().split('\n').join('\n      ')}
+`);
+    const out = await render({ composite: xr, composition: comp });
+    return { out, r: byTemplate(out.objects, 'r') };
+  };
+
+  it('MergeObjects keeps existing values and arrays, filling only missing or empty ones', async () => {
+    const { r } = await render1('fromFieldPath: spec.labels\ntoFieldPath: metadata.labels\npolicy: {toFieldPath: MergeObjects}');
+    assert.deepEqual({ team: r!.metadata.labels!.team, tier: r!.metadata.labels!.tier, other: r!.metadata.labels!.other }, { team: 'keep', tier: 'gold', other: 'o' });
+    const { r: r2 } = await render1('fromFieldPath: spec.groups\ntoFieldPath: spec.forProvider.groups\npolicy: {toFieldPath: MergeObjects}');
+    assert.deepEqual(r2!.spec.forProvider.groups, ['g1', 'g2']);
+  });
+
+  it('AppendArray, the deprecated spelling, forces object values and appends arrays', async () => {
+    const { r } = await render1('fromFieldPath: spec.groups\ntoFieldPath: spec.forProvider.groups\npolicy: {toFieldPath: AppendArray}');
+    assert.deepEqual(r!.spec.forProvider.groups, ['g1', 'g2', 'g3']);
+    const { r: r2 } = await render1('fromFieldPath: spec.labels\ntoFieldPath: metadata.labels\npolicy: {toFieldPath: AppendArray}');
+    assert.equal(r2!.metadata.labels!.team, 'platform');
+  });
+
+  it('reads the v1 policy.mergeOptions form', async () => {
+    const { r } = await render1('fromFieldPath: spec.groups\ntoFieldPath: spec.forProvider.groups\npolicy: {mergeOptions: {appendSlice: true}}');
+    assert.deepEqual(r!.spec.forProvider.groups, ['g1', 'g2', 'g3']);
+    const { r: r2 } = await render1('fromFieldPath: spec.labels\ntoFieldPath: metadata.labels\npolicy: {mergeOptions: {keepMapValues: true}}');
+    assert.deepEqual([r2!.metadata.labels!.team, r2!.metadata.labels!.tier], ['keep', 'gold']);
+  });
+
+  it('refuses an unknown policy, naming the resource and patch', async () => {
+    const { out } = await render1('fromFieldPath: spec.groups\ntoFieldPath: spec.forProvider.groups\npolicy: {toFieldPath: Append}');
+    assert.match(out.fatal ?? '', /resource "r": patch 0 .*policy\.toFieldPath "Append" is not one of Replace/);
+  });
+
+  it('patches every element a [*] wildcard names, and fails when it names none', async () => {
+    const { r } = await render1('fromFieldPath: spec.region\ntoFieldPath: spec.forProvider.rules[*].groups[0]');
+    assert.deepEqual(r!.spec.forProvider.rules, [{ port: 80, groups: ['eu-west'] }, { port: 443, groups: ['eu-west'] }]);
+    const { out } = await render1('fromFieldPath: spec.region\ntoFieldPath: spec.forProvider.missing[*].region');
+    assert.match(out.fatal ?? '', /patch 0 .*cannot expand toFieldPath spec\.forProvider\.missing\[\*\]\.region/);
+  });
+});

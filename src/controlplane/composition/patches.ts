@@ -1,4 +1,4 @@
-import { FieldPathError, getFieldPath, schemaAllowsPath, setFieldPath } from '../fieldpath.js';
+import { expandWildcards, FieldPathError, formatFieldPath, getFieldPath, schemaAllowsPath, setFieldPath } from '../fieldpath.js';
 import { applyTransforms, goFormat, type Transform } from './transforms.js';
 import { jsonClone } from '../../api/clone.js';
 
@@ -25,8 +25,16 @@ export interface Patch {
   patchSetName?: string;
   combine?: { variables: { fromFieldPath: string }[]; strategy?: 'string'; string?: { fmt: string } };
   transforms?: Transform[];
-  policy?: { fromFieldPath?: 'Optional' | 'Required'; toFieldPath?: 'Replace' | 'MergeObjects' | 'MergeObjectsAppendArrays' | 'ForceMergeObjects' | 'ForceMergeObjectsAppendArrays' };
+  policy?: {
+    fromFieldPath?: 'Optional' | 'Required';
+    /** function-patch-and-transform's policy; MergeObject and AppendArray are its deprecated spellings. */
+    toFieldPath?: ToFieldPathPolicy;
+    /** The apiextensions.crossplane.io/v1 Resources-mode form that toFieldPath replaced. */
+    mergeOptions?: { keepMapValues?: boolean; appendSlice?: boolean };
+  };
 }
+
+export type ToFieldPathPolicy = 'Replace' | 'MergeObjects' | 'MergeObjectsAppendArrays' | 'ForceMergeObjects' | 'ForceMergeObjectsAppendArrays' | 'MergeObject' | 'AppendArray';
 
 export interface PatchSet {
   name: string;
@@ -160,30 +168,92 @@ function combine(p: Patch, from: Record<string, any>, to: Record<string, any>, t
 }
 
 function write(p: Patch, to: Record<string, any>, path: string, value: unknown, schema?: Record<string, any>): void {
-  if (schema && !path.startsWith('metadata') && !schemaAllowsPath(schema, path)) {
-    throw new FieldPathError(`${path} is not a field of the target's schema`);
+  const merge = mergeMode(p);
+  const targets = expandWildcards(to, path);
+  // Crossplane patches each element a wildcard names, and fails when it names none
+  if (!targets.length) throw new FieldPathError(`cannot expand toFieldPath ${path}: no existing field matches it`);
+  for (const segs of targets) {
+    if (schema && segs[0] !== 'metadata' && !schemaAllowsPath(schema, segs)) {
+      throw new FieldPathError(`${path.includes('*') ? formatFieldPath(segs) : path} is not a field of the target's schema`);
+    }
+    const v = targets.length > 1 ? jsonClone(value) : value;
+    setFieldPath(to, segs, merge ? mergeValue(getFieldPath(to, segs), v, merge) : v);
   }
-  const mode = p.policy?.toFieldPath ?? 'Replace';
-  if (mode !== 'Replace') {
-    const existing = getFieldPath(to, path);
-    const force = mode.startsWith('Force');
-    const append = mode.endsWith('AppendArrays');
-    value = mergeValues(existing, value, force, append);
-  }
-  setFieldPath(to, path, value);
 }
 
-function mergeValues(existing: unknown, incoming: unknown, force: boolean, append: boolean): unknown {
-  if (Array.isArray(existing) && Array.isArray(incoming)) return append ? [...existing, ...incoming.filter((x) => !existing.some((e) => JSON.stringify(e) === JSON.stringify(x)))] : incoming;
-  if (isObject(existing) && isObject(incoming)) {
-    const out: Record<string, unknown> = { ...existing };
-    for (const [k, v] of Object.entries(incoming)) {
-      if (k in out && !force && !isObject(out[k]) && !Array.isArray(out[k])) continue;
-      out[k] = k in out ? mergeValues(out[k], v, force, append) : v;
-    }
-    return out;
+/** How a patch merges into what is already at its toFieldPath; undefined means replace it. */
+interface MergeMode {
+  /** Incoming values win over existing ones (Force...); otherwise only empty fields are filled. */
+  override: boolean;
+  /** Arrays are appended to rather than kept or replaced. */
+  append: boolean;
+}
+
+function mergeMode(p: Patch): MergeMode | undefined {
+  const policy = p.policy?.toFieldPath;
+  if (policy === undefined) {
+    // The v1 Resources-mode mergeOptions, read as function-patch-and-transform's migration does.
+    const mo = p.policy?.mergeOptions;
+    if (!mo) return undefined;
+    return { override: !mo.keepMapValues, append: !!mo.appendSlice };
   }
-  return existing === undefined || force ? incoming : existing;
+  switch (policy) {
+    case 'Replace':
+      return undefined;
+    case 'MergeObjects':
+    case 'MergeObject':
+      return { override: false, append: false };
+    case 'MergeObjectsAppendArrays':
+      return { override: false, append: true };
+    case 'ForceMergeObjects':
+      return { override: true, append: false };
+    case 'ForceMergeObjectsAppendArrays':
+    case 'AppendArray':
+      return { override: true, append: true };
+    default:
+      throw new Error(`policy.toFieldPath "${policy}" is not one of Replace, MergeObjects, MergeObjectsAppendArrays, ForceMergeObjects, ForceMergeObjectsAppendArrays`);
+  }
+}
+
+/**
+ * Merges `incoming` into `existing` as Crossplane's field path merge does: objects merge key by
+ * key; without override an existing non-empty value (scalar, array or object) is kept and only
+ * missing or empty ones ("", 0, false, [], {}) are filled; with append arrays are concatenated,
+ * dropping incoming items the existing top-level array already has.
+ */
+function mergeValue(existing: unknown, incoming: unknown, mode: MergeMode): unknown {
+  if (existing === undefined || existing === null || incoming === null) return incoming;
+  if (mode.append && Array.isArray(existing) && Array.isArray(incoming)) {
+    incoming = incoming.filter((x) => !existing.some((e) => sameJson(e, x)));
+  }
+  const wrapper: Record<string, unknown> = { value: jsonClone(existing) };
+  mergeInto(wrapper, { value: incoming }, mode);
+  return wrapper.value;
+}
+
+function mergeInto(dst: Record<string, unknown>, src: Record<string, unknown>, mode: MergeMode): void {
+  for (const [k, s] of Object.entries(src)) {
+    const d = dst[k];
+    if (s === null) {
+      if (mode.override) dst[k] = null;
+    } else if (isObject(s) && isObject(d)) {
+      mergeInto(d, s, mode);
+    } else if (Array.isArray(s) && mode.append) {
+      dst[k] = [...(Array.isArray(d) ? d : []), ...s];
+    } else if (mode.override || isEmpty(d)) {
+      dst[k] = s;
+    }
+  }
+}
+
+function isEmpty(v: unknown): boolean {
+  if (v === undefined || v === null || v === '' || v === 0 || v === false) return true;
+  if (Array.isArray(v)) return v.length === 0;
+  return isObject(v) && Object.keys(v).length === 0;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
