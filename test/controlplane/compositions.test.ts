@@ -186,7 +186,7 @@ describe('compositions: pipeline mode, selection, revisions and bad input', () =
     const badPatch = yamlDocs(postgresComposition('pg-bad-path', { environment: 'bad-path' }))[0]!;
     badPatch.spec.resources[0].patches.push({ fromFieldPath: 'spec.parameters.storageGB', toFieldPath: 'spec.nonexistent.size' });
     const badTransform = yamlDocs(postgresComposition('pg-bad-transform', { environment: 'bad-transform' }))[0]!;
-    badTransform.spec.resources[1].patches.push({ fromFieldPath: 'spec.parameters.storageGB', toFieldPath: 'spec.forProvider.x', transforms: [{ type: 'string', string: { type: 'TrimPrefix', trim: 'a' } }] });
+    badTransform.spec.resources[1].patches.push({ fromFieldPath: 'spec.parameters.storageGB', toFieldPath: 'spec.forProvider.x', transforms: [{ type: 'map', map: { small: '10' } }] });
     const throwing = yamlDocs(pipelineComposition.replace('name: xbuckets-pipeline', 'name: xbuckets-throws\n  labels: {variant: throws}'))[0]!;
     throwing.spec.pipeline.splice(1, 0, { step: 'explode', functionRef: { name: 'function-explode' } });
     registerFunction(cp.p, { name: 'function-explode', run: () => { throw new Error('boom: cannot reach the inventory service'); } });
@@ -210,7 +210,7 @@ describe('compositions: pipeline mode, selection, revisions and bad input', () =
     const a = await syncedFalse(XR_API, 'PostgreSQLInstance', 'bad-path');
     assert.match(a.message, /resource "db": patch 5 .*spec\.nonexistent\.size/);
     const b = await syncedFalse(XR_API, 'PostgreSQLInstance', 'bad-transform');
-    assert.match(b.message, /resource "user": patch 1 .*transform 0 \(string\).*must be a string/);
+    assert.match(b.message, /resource "user": patch 1 .*transform 0 \(map\).*must be a string/);
     const missing = await syncedFalse(XR_API, 'PostgreSQLInstance', 'no-comp');
     assert.match(missing.message, /Composition "pg-does-not-exist" not found \(spec.compositionRef\)/);
     const c = await syncedFalse('storage.example.org/v1alpha1', 'Bucket', 'throws');

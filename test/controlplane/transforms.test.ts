@@ -41,17 +41,57 @@ describe('transforms', () => {
     assert.equal(applyTransforms('name.example.com', [{ type: 'string', string: { type: 'TrimSuffix', trim: '.example.com' } }]), 'name');
     assert.equal(applyTransforms('arn:aws:iam::123:role/x', [{ type: 'string', string: { type: 'Regexp', regexp: { match: 'iam::(\\d+):', group: 1 } } }]), '123');
     assert.equal(applyTransforms(['a', 'b'], [{ type: 'string', string: { type: 'Join', join: { separator: ',' } } }]), 'a,b');
-    assert.equal(applyTransforms('10Gi', [{ type: 'convert', convert: { toType: 'int64', format: 'quantity' } }]), 10 * 2 ** 30);
+    assert.equal(applyTransforms('10Gi', [{ type: 'convert', convert: { toType: 'float64', format: 'quantity' } }]), 10 * 2 ** 30);
     assert.equal(applyTransforms('500m', [{ type: 'convert', convert: { toType: 'float64', format: 'quantity' } }]), 0.5);
     assert.deepEqual(applyTransforms('{"a":1}', [{ type: 'convert', convert: { toType: 'object', format: 'json' } }]), { a: 1 });
     assert.equal(applyTransforms('42', [{ type: 'convert', convert: { toType: 'int' } }]), 42);
     assert.equal(applyTransforms('true', [{ type: 'convert', convert: { toType: 'bool' } }]), true);
     assert.equal(applyTransforms(3, [{ type: 'convert', convert: { toType: 'string' } }]), '3');
-    assert.throws(() => applyTransforms('x1', [{ type: 'convert', convert: { toType: 'int' } }]), /cannot convert a string "x1" to int/);
+    assert.throws(() => applyTransforms('x1', [{ type: 'convert', convert: { toType: 'int' } }]), /transform 0 \(convert\): cannot convert string "x1" to int64/);
   });
   it('formats like Go', () => {
     assert.equal(goFormat('%s-%d-%.2f-%v%%', ['a', 3, 1.5, true]), 'a-3-1.50-true%');
     assert.equal(parseQuantity('2Mi'), 2 * 1024 * 1024);
+  });
+});
+
+describe('transforms give the values Crossplane (Go) gives', () => {
+  const str = (string: Record<string, unknown>) => [{ type: 'string' as const, string }];
+  it('string transforms read a non-string input as Go prints it', () => {
+    assert.equal(applyTransforms(5, str({ type: 'Convert', convert: 'ToUpper' })), '5');
+    assert.equal(applyTransforms(12345, str({ type: 'TrimPrefix', trim: '12' })), '345');
+    assert.equal(applyTransforms(2.5, str({ type: 'Regexp', regexp: { match: '\\d$' } })), '5');
+    assert.equal(applyTransforms(true, str({ type: 'Convert', convert: 'ToBase64' })), 'dHJ1ZQ==');
+  });
+  it('ToJson and the hashes of an object use Go JSON: keys sorted, <>& escaped', () => {
+    assert.equal(applyTransforms({ b: 1, a: '<x>' }, str({ type: 'Convert', convert: 'ToJson' })), '{"a":"\\u003cx\\u003e","b":1}');
+    const sha = (o: unknown) => applyTransforms(o, str({ type: 'Convert', convert: 'ToSha256' }));
+    assert.equal(sha({ b: 1, a: 2 }), sha({ a: 2, b: 1 }));
+    assert.equal(sha({ b: 1, a: 2 }), 'd3626ac30a87e6f7a6428233b3c68299976865fa5508e4267c5415c76af7a772');
+  });
+  it('FromBase64 refuses input that is not base64', () => {
+    assert.throws(() => applyTransforms('not base64!', str({ type: 'Convert', convert: 'FromBase64' })), /transform 0 \(string\): "not base64!" is not valid base64/);
+  });
+  it('format verbs print a value of the wrong type as Go does', () => {
+    assert.equal(goFormat('%s-db', [10]), '%!s(int64=10)-db');
+    assert.equal(goFormat('%d', [2.5]), '%!d(float64=2.5)');
+    assert.equal(goFormat('%v|%v|%v', [{ b: 1, a: [1, 'x'] }, 1234567.5, null]), 'map[a:[1 x] b:1]|1.2345675e+06|<nil>');
+    assert.equal(goFormat('%s-%s', ['a']), 'a-%!s(MISSING)');
+  });
+  it('match compares strings only, and refuses both fallbacks at once', () => {
+    const literal = { type: 'match' as const, match: { patterns: [{ type: 'literal' as const, literal: '10', result: 'ten' }], fallbackValue: 'other' } };
+    assert.throws(() => applyTransforms(10, [literal]), /transform 0 \(match\): pattern 0: input must be a string, got int64/);
+    assert.throws(() => applyTransforms('x', [{ type: 'match', match: { patterns: [], fallbackTo: 'Input', fallbackValue: 'y' } }]), /cannot both be set/);
+  });
+  it('convert follows Go parsing and Crossplane\'s supported pairs', () => {
+    const conv = (toType: string, format?: string) => [{ type: 'convert' as const, convert: { toType, ...(format ? { format } : {}) } as never }];
+    assert.equal(applyTransforms(2, conv('bool')), false, 'only 1 is true');
+    assert.equal(applyTransforms('T', conv('bool')), true);
+    assert.equal(applyTransforms('+5', conv('int')), 5);
+    assert.throws(() => applyTransforms(' 5', conv('int')), /cannot convert string " 5" to int64/);
+    assert.equal(applyTransforms(1.5e-7, conv('string')), '0.00000015');
+    assert.throws(() => applyTransforms('10Gi', conv('int64', 'quantity')), /conversion from string to int64 is not supported with format quantity/);
+    assert.throws(() => applyTransforms('5', conv('int64', 'json')), /conversion from string to int64 is not supported with format json/);
   });
 });
 

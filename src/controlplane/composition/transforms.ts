@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
 import { jsonClone } from '../../api/clone.js';
+import { goFormat, goJson, goTypeName, goValueString } from './goformat.js';
+
+export { goFormat } from './goformat.js';
 
 /**
  * Crossplane's patch transforms (map, match, math, string, convert), applied in order to a
@@ -76,20 +79,26 @@ function matchTransform(v: unknown, m: Transform['match']): unknown {
     const type = p.type ?? 'literal';
     if (type === 'literal') {
       if (p.literal === undefined) throw new Error(`pattern ${i}: literal is required`);
-      if (typeof v === 'string' && v === p.literal) return jsonClone(p.result);
     } else if (type === 'regexp') {
       if (!p.regexp) throw new Error(`pattern ${i}: regexp is required`);
-      let re: RegExp;
-      try {
-        re = new RegExp(p.regexp);
-      } catch (e) {
-        throw new Error(`pattern ${i}: invalid regexp: ${(e as Error).message}`);
-      }
-      if (typeof v === 'string' && re.test(v)) return jsonClone(p.result);
     } else throw new Error(`pattern ${i}: unknown type "${type}"`);
+    // Crossplane matches strings only: any other input is an error, not a miss
+    if (typeof v !== 'string') throw new Error(`pattern ${i}: input must be a string, got ${goTypeName(v)}`);
+    if (type === 'literal' ? v === p.literal : compileRegexp(p.regexp!, `pattern ${i}`).test(v)) return jsonClone(p.result ?? null);
   }
-  if (m.fallbackTo === 'Input') return v;
+  if (m.fallbackTo === 'Input') {
+    if (m.fallbackValue !== undefined) throw new Error('fallbackValue and fallbackTo: Input cannot both be set');
+    return v;
+  }
   return jsonClone(m.fallbackValue ?? null);
+}
+
+function compileRegexp(source: string, what: string): RegExp {
+  try {
+    return new RegExp(source);
+  } catch (e) {
+    throw new Error(`${what}: invalid regexp: ${(e as Error).message}`);
+  }
 }
 
 function mathTransform(v: unknown, m: Transform['math']): unknown {
@@ -122,15 +131,15 @@ function stringTransform(v: unknown, s: StringTransform | undefined): unknown {
       return stringConvert(v, s.convert);
     case 'TrimPrefix':
     case 'TrimSuffix': {
-      const str = requireString(v);
+      const str = goValueString(v);
       if (s.trim === undefined) throw new Error(`trim is required for ${type}`);
       if (type === 'TrimPrefix') return str.startsWith(s.trim) ? str.slice(s.trim.length) : str;
       return s.trim && str.endsWith(s.trim) ? str.slice(0, -s.trim.length) : str;
     }
     case 'Regexp': {
-      const str = requireString(v);
+      const str = goValueString(v);
       if (!s.regexp?.match) throw new Error('regexp.match is required');
-      const m = new RegExp(s.regexp.match).exec(str);
+      const m = compileRegexp(s.regexp.match, 'regexp.match').exec(str);
       if (!m) throw new Error(`regexp ${s.regexp.match} does not match "${str}"`);
       const g = s.regexp.group ?? 0;
       if (m[g] === undefined) throw new Error(`regexp ${s.regexp.match} has no group ${g}`);
@@ -138,10 +147,10 @@ function stringTransform(v: unknown, s: StringTransform | undefined): unknown {
     }
     case 'Join': {
       if (!Array.isArray(v)) throw new Error(`input must be an array to join, got ${describeType(v)}`);
-      return v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(s.join?.separator ?? '');
+      return v.map(goValueString).join(s.join?.separator ?? '');
     }
     case 'Replace': {
-      const str = requireString(v);
+      const str = goValueString(v);
       if (!s.replace?.search) throw new Error('replace.search is required');
       return str.split(s.replace.search).join(s.replace.replace ?? '');
     }
@@ -151,28 +160,37 @@ function stringTransform(v: unknown, s: StringTransform | undefined): unknown {
 }
 
 function stringConvert(v: unknown, convert: StringTransform['convert']): string {
-  if (convert === 'ToJson') return JSON.stringify(v);
-  const str = convert && convert.startsWith('ToSha') || convert === 'ToAdler32' ? (typeof v === 'string' ? v : JSON.stringify(v)) : requireString(v);
+  if (convert === 'ToJson') return goJson(v);
+  // hashes are of the string itself, or of the JSON of anything else
+  const hashed = () => (typeof v === 'string' ? v : goJson(v));
   switch (convert) {
     case 'ToUpper':
-      return str.toUpperCase();
+      return goValueString(v).toUpperCase();
     case 'ToLower':
-      return str.toLowerCase();
+      return goValueString(v).toLowerCase();
     case 'ToBase64':
-      return Buffer.from(str, 'utf8').toString('base64');
-    case 'FromBase64':
+      return Buffer.from(goValueString(v), 'utf8').toString('base64');
+    case 'FromBase64': {
+      // Buffer decodes anything, skipping what is not base64; Crossplane refuses it
+      const str = goValueString(v).replace(/[\r\n]/g, '');
+      if (str.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(str)) throw new Error(`"${truncate(str)}" is not valid base64`);
       return Buffer.from(str, 'base64').toString('utf8');
+    }
     case 'ToSha1':
-      return createHash('sha1').update(str).digest('hex');
+      return createHash('sha1').update(hashed()).digest('hex');
     case 'ToSha256':
-      return createHash('sha256').update(str).digest('hex');
+      return createHash('sha256').update(hashed()).digest('hex');
     case 'ToSha512':
-      return createHash('sha512').update(str).digest('hex');
+      return createHash('sha512').update(hashed()).digest('hex');
     case 'ToAdler32':
-      return String(adler32(str));
+      return String(adler32(hashed()));
     default:
       throw new Error(`unknown string convert "${convert}"`);
   }
+}
+
+function truncate(s: string): string {
+  return s.length > 40 ? `${s.slice(0, 40)}...` : s;
 }
 
 function adler32(s: string): number {
@@ -185,57 +203,86 @@ function adler32(s: string): number {
   return ((b << 16) | a) >>> 0;
 }
 
+/** Crossplane's convert pairs: input type, then `toType/format` (int is int64). */
+const CONVERSIONS: Record<string, Record<string, (v: any) => unknown>> = {
+  string: {
+    'int64/none': (v: string) => parseGoInt(v),
+    'bool/none': (v: string) => parseGoBool(v),
+    'float64/none': (v: string) => parseGoFloat(v),
+    'float64/quantity': (v: string) => parseQuantity(v),
+    'object/json': (v: string) => parseJson(v, 'object'),
+    'array/json': (v: string) => parseJson(v, 'array'),
+  },
+  int64: {
+    'string/none': (v: number) => BigInt(v).toString(),
+    'bool/none': (v: number) => v === 1,
+    'float64/none': (v: number) => v,
+  },
+  float64: {
+    'string/none': (v: number) => decimalString(v),
+    'int64/none': (v: number) => Math.trunc(v),
+    'bool/none': (v: number) => v === 1,
+  },
+  bool: {
+    'string/none': (v: boolean) => String(v),
+    'int64/none': (v: boolean) => (v ? 1 : 0),
+    'float64/none': (v: boolean) => (v ? 1 : 0),
+  },
+};
+
 function convertTransform(v: unknown, c: Transform['convert']): unknown {
   if (!c?.toType) throw new Error('convert.toType is required');
   const format = c.format ?? 'none';
-  if (format === 'quantity') {
-    if (typeof v !== 'string') throw new Error(`quantity format needs a string input, got ${describeType(v)}`);
-    const n = parseQuantity(v);
-    if (c.toType === 'float64') return n;
-    if (c.toType === 'int' || c.toType === 'int64') return Math.ceil(n);
-    if (c.toType === 'string') return String(n);
-    throw new Error(`cannot convert a quantity to ${c.toType}`);
+  if (!['none', 'quantity', 'json'].includes(format)) throw new Error(`unknown convert format "${format}"`);
+  const from = goTypeName(v);
+  const to = c.toType === 'int' ? 'int64' : c.toType;
+  if (from === to) return v;
+  const fn = CONVERSIONS[from]?.[`${to}/${format}`];
+  if (!fn) {
+    if (!(from in CONVERSIONS)) throw new Error(`cannot convert input of type ${from}`);
+    throw new Error(`conversion from ${from} to ${to} is not supported with format ${format}`);
   }
-  if (format === 'json') {
-    if (typeof v !== 'string') throw new Error(`json format needs a string input, got ${describeType(v)}`);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(v);
-    } catch (e) {
-      throw new Error(`input is not valid JSON: ${(e as Error).message}`);
-    }
-    if (c.toType === 'object' && (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))) throw new Error('JSON input is not an object');
-    if (c.toType === 'array' && !Array.isArray(parsed)) throw new Error('JSON input is not an array');
-    return parsed;
+  return fn(v);
+}
+
+/** A float64 as Go's FormatFloat(f, 'f', -1) writes it: shortest digits, never an exponent. */
+function decimalString(n: number): string {
+  const plain = String(n);
+  if (!plain.includes('e')) return plain;
+  const [mantissa, e] = n.toExponential().split('e') as [string, string];
+  const exp = Number(e);
+  const digits = mantissa.replace(/^-/, '').replace('.', '');
+  const abs = exp >= 0
+    ? digits.length <= exp + 1 ? digits + '0'.repeat(exp + 1 - digits.length) : `${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`
+    : `0.${'0'.repeat(-exp - 1)}${digits}`;
+  return n < 0 ? `-${abs}` : abs;
+}
+
+function parseGoInt(v: string): number {
+  if (!/^[+-]?\d+$/.test(v)) throw new Error(`cannot convert string ${JSON.stringify(v)} to int64: not an integer`);
+  return Number(v);
+}
+
+function parseGoBool(v: string): boolean {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  throw new Error(`cannot convert string ${JSON.stringify(v)} to bool`);
+}
+
+function parseGoFloat(v: string): number {
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v)) throw new Error(`cannot convert string ${JSON.stringify(v)} to float64: not a number`);
+  return Number(v);
+}
+
+function parseJson(v: string, want: 'object' | 'array'): unknown {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v);
+  } catch (e) {
+    throw new Error(`input is not valid JSON: ${(e as Error).message}`);
   }
-  if (format !== 'none') throw new Error(`unknown convert format "${format}"`);
-  switch (c.toType) {
-    case 'string':
-      if (typeof v === 'object' && v !== null) throw new Error(`cannot convert ${describeType(v)} to string`);
-      return String(v);
-    case 'int':
-    case 'int64': {
-      if (typeof v === 'boolean') return v ? 1 : 0;
-      if (typeof v === 'number') return Math.trunc(v);
-      if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) return Number(v.trim());
-      throw new Error(`cannot convert ${describeType(v)} ${JSON.stringify(v)} to ${c.toType}`);
-    }
-    case 'float64': {
-      if (typeof v === 'boolean') return v ? 1 : 0;
-      if (typeof v === 'number') return v;
-      if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
-      throw new Error(`cannot convert ${describeType(v)} ${JSON.stringify(v)} to float64`);
-    }
-    case 'bool': {
-      if (typeof v === 'boolean') return v;
-      if (typeof v === 'number') return v !== 0;
-      if (typeof v === 'string' && ['true', '1', 't', 'TRUE', 'True'].includes(v)) return true;
-      if (typeof v === 'string' && ['false', '0', 'f', 'FALSE', 'False'].includes(v)) return false;
-      throw new Error(`cannot convert ${describeType(v)} ${JSON.stringify(v)} to bool`);
-    }
-    default:
-      throw new Error(`cannot convert to ${c.toType} without format json`);
-  }
+  if (want === 'array' ? !Array.isArray(parsed) : typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`JSON input is not an ${want}`);
+  return parsed;
 }
 
 const SUFFIXES: Record<string, number> = {
@@ -250,52 +297,8 @@ export function parseQuantity(q: string): number {
   return Number(m[1]) * SUFFIXES[m[2]!]!;
 }
 
-function requireString(v: unknown): string {
-  if (typeof v !== 'string') throw new Error(`input must be a string, got ${describeType(v)}`);
-  return v;
-}
-
 export function describeType(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
-}
-
-/** Go's fmt verbs as compositions use them: %s %v %d %f %.Nf %q %x %t %%. */
-export function goFormat(fmt: string, args: unknown[]): string {
-  let i = 0;
-  return fmt.replace(/%([-+# 0]*)(\d+)?(?:\.(\d+))?([svdfqxXtTe%])/g, (_m, _flags: string, width: string | undefined, prec: string | undefined, verb: string) => {
-    if (verb === '%') return '%';
-    const a = args[i++];
-    if (a === undefined && i > args.length) return `%!${verb}(MISSING)`;
-    let out: string;
-    switch (verb) {
-      case 's':
-      case 'v':
-        out = typeof a === 'object' && a !== null ? JSON.stringify(a) : String(a);
-        break;
-      case 'd':
-        out = typeof a === 'number' ? String(Math.trunc(a)) : `%!d(${typeof a}=${String(a)})`;
-        break;
-      case 'f':
-      case 'e':
-        out = typeof a === 'number' ? (verb === 'e' ? a.toExponential(prec ? Number(prec) : 6) : a.toFixed(prec ? Number(prec) : 6)) : `%!${verb}(${typeof a}=${String(a)})`;
-        break;
-      case 'q':
-        out = JSON.stringify(typeof a === 'string' ? a : String(a));
-        break;
-      case 'x':
-      case 'X': {
-        const s = typeof a === 'number' ? a.toString(16) : Buffer.from(String(a), 'utf8').toString('hex');
-        out = verb === 'X' ? s.toUpperCase() : s;
-        break;
-      }
-      case 't':
-        out = String(Boolean(a));
-        break;
-      default:
-        out = typeof a;
-    }
-    return width ? out.padStart(Number(width)) : out;
-  });
 }
