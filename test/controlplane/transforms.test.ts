@@ -137,6 +137,13 @@ describe('readiness checks and connection details', () => {
     assert.equal(isReady(o, [{ type: 'MatchCondition', matchCondition: { type: 'Ready', status: 'False' } }]), false);
     assert.equal(isReady({ ...o, status: {} }, [{ type: 'None' }]), true);
   });
+  it('reads NonEmpty as "the field exists" and a missing condition as Unknown, as Crossplane does', () => {
+    const creating = { apiVersion: 'v1', kind: 'X', metadata: {}, status: { endpoint: '', count: '3' } };
+    assert.equal(isReady(creating, [{ type: 'NonEmpty', fieldPath: 'status.endpoint' }]), true);
+    assert.equal(isReady(creating, [{ type: 'NonEmpty', fieldPath: 'status.address' }]), false);
+    assert.equal(isReady(creating, [{ type: 'MatchCondition', matchCondition: { type: 'Synced', status: 'Unknown' } }]), true);
+    assert.equal(isReady(creating, [{ type: 'MatchInteger', fieldPath: 'status.count', matchInteger: 3 }]), false);
+  });
   it('extracts connection details of every type', () => {
     const d = extractConnectionDetails(o, { username: 'u' }, [{ fromConnectionSecretKey: 'username' }, { name: 'host', fromFieldPath: 'status.endpoint' }, { name: 'port', type: 'FromValue', value: '5432' }]);
     assert.deepEqual(d, { username: 'u', host: 'h', port: '5432' });

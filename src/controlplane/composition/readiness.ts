@@ -30,14 +30,16 @@ function check(o: Resource, c: ReadinessCheck, i: number): boolean {
   switch (c.type) {
     case 'None':
       return true;
-    case 'NonEmpty': {
-      const v = needPath();
-      return v !== undefined && v !== null && v !== '' && !(Array.isArray(v) && !v.length) && !(typeof v === 'object' && !Object.keys(v as object).length);
-    }
+    case 'NonEmpty':
+      // Crossplane's NonEmpty means "the field exists": "" or {} count, a missing field does not
+      return needPath() !== undefined;
     case 'MatchString':
       return needPath() === c.matchString;
-    case 'MatchInteger':
-      return Number(needPath()) === c.matchInteger;
+    case 'MatchInteger': {
+      // an integer field only: "3" is not 3
+      const v = needPath();
+      return typeof v === 'number' && v === c.matchInteger;
+    }
     case 'MatchTrue':
       return needPath() === true;
     case 'MatchFalse':
@@ -45,7 +47,8 @@ function check(o: Resource, c: ReadinessCheck, i: number): boolean {
     case 'MatchCondition': {
       const want = c.matchCondition ?? { type: 'Ready', status: 'True' };
       const conds = (o.status?.conditions ?? []) as { type: string; status: string }[];
-      return conds.some((x) => x.type === want.type && x.status === want.status);
+      // a condition the resource does not report is Unknown, as Crossplane reads it
+      return (conds.find((x) => x.type === want.type)?.status ?? 'Unknown') === want.status;
     }
     default:
       throw new Error(`readiness check ${i}: unknown type "${(c as { type: string }).type}"`);
