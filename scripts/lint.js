@@ -18,7 +18,7 @@ function check(file) {
   if (file.startsWith('src/') && !file.startsWith('src/cli/') && /console\.log\(/.test(text)) problems.push(`${file}: use the pino logger, not console.log`);
   if (/\/work\/|\/root\/|\/home\/\w+/.test(text)) problems.push(`${file}: contains a machine-specific path`);
 }
-for (const d of ['src', 'test', 'bench', 'web/src']) {
+for (const d of ['src', 'test', 'bench', 'examples', 'web/src']) {
   try {
     walk(d);
   } catch {

@@ -64,7 +64,7 @@ describe('pave render, validate and trace', () => {
         return { desired, context: req.context, results: [{ severity: 'SEVERITY_WARNING', message: 'labels added' }] };
       } };\n`,
     );
-    writeFileSync(join(dir, 'functions.yaml'), `apiVersion: pkg.crossplane.io/v1\nkind: Function\nmetadata:\n  name: function-add-labels\n  annotations:\n    pave.dev/module: ./fn-labels.mjs\nspec:\n  package: example.org/function-add-labels:v0.1.0\n---\napiVersion: pkg.crossplane.io/v1beta1\nkind: Function\nmetadata:\n  name: function-patch-and-transform\nspec:\n  package: xpkg.upbound.io/crossplane-contrib/function-patch-and-transform:v0.7.0\n`);
+    writeFileSync(join(dir, 'functions.yaml'), `apiVersion: pkg.crossplane.io/v1\nkind: Function\nmetadata:\n  name: function-add-labels\n  annotations:\n    pave.dev/module: ${join(dir, 'fn-labels.mjs')}\nspec:\n  package: example.org/function-add-labels:v0.1.0\n---\napiVersion: pkg.crossplane.io/v1beta1\nkind: Function\nmetadata:\n  name: function-patch-and-transform\nspec:\n  package: xpkg.upbound.io/crossplane-contrib/function-patch-and-transform:v0.7.0\n`);
     const comp = yamlDocs(postgresComposition())[0]!;
     const pipeline = {
       ...comp,

@@ -1,5 +1,4 @@
 import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { stringify } from 'yaml';
 import { render, validate } from '../../controlplane/offline.js';
@@ -30,8 +29,8 @@ export function registerControlPlaneCommands(program: Command): void {
       const functions = fnFile ? readManifests([fnFile]).map((m) => m.object) : [];
       const observed = o.observed ? readManifests([o.observed]).map((m) => m.object) : [];
       const definitions = o.definitions ? readManifests(o.definitions).map((m) => m.object) : [];
-      const baseDir = fnFile ? dirname(resolve(fnFile)) : process.cwd();
-      const out = await render({ composite: one(xrFile, 'composite resource'), composition, functions, observed, definitions, baseDir });
+      // module paths resolve as they do for `pave up`: from the directory Pave runs in
+      const out = await render({ composite: one(xrFile, 'composite resource'), composition, functions, observed, definitions, baseDir: process.cwd() });
       for (const e of out.events) process.stderr.write(`${e.type} ${e.reason}: ${e.message}\n`);
       if (o.output === 'json') process.stdout.write(JSON.stringify(out.objects, null, 2) + '\n');
       else process.stdout.write(out.objects.map((x) => stringify(x)).join('---\n'));

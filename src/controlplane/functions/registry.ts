@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Resource } from '../../api/types.js';
@@ -14,16 +15,34 @@ const BUILTIN_PACKAGES: [RegExp, string][] = [
 ];
 
 /**
+ * How long a loaded module file is used before its modification time is looked at again: a
+ * platform team that edits its function sees the change this soon, without restarting Pave.
+ */
+const RELOAD_CHECK_MS = 1000;
+
+/** A loaded module: a file's with the modification time it was loaded at, or a package's. */
+interface LoadedModule {
+  fn: Promise<CompositionFunction>;
+  mtimeMs?: number;
+  checkedAt: number;
+}
+
+/**
  * Resolves a pipeline step's functionRef.name to a function: a built-in, a function registered
  * in code, or a `Function` object (pkg.crossplane.io) whose package is a built-in one or whose
- * `pave.dev/module` annotation names a module to load. Loaded modules are cached by path.
+ * `pave.dev/module` annotation names a module to load: a file (`./path` is resolved from
+ * `baseDir`, the directory Pave runs in) or an installed package. A file is loaded again when it
+ * changes; what it imports is not.
  */
 export class FunctionRegistry {
   private byName = new Map<string, CompositionFunction>();
-  private modules = new Map<string, Promise<CompositionFunction>>();
+  private modules = new Map<string, LoadedModule>();
   private builtins = new Set<CompositionFunction>();
 
-  constructor(schemas?: SchemaLookup) {
+  constructor(
+    schemas?: SchemaLookup,
+    private readonly reloadCheckMs = RELOAD_CHECK_MS,
+  ) {
     for (const fn of [patchAndTransform(schemas), autoReady()]) {
       this.builtins.add(fn);
       this.register(fn);
@@ -56,17 +75,38 @@ export class FunctionRegistry {
   }
 
   private load(spec: string, baseDir: string, name: string): Promise<CompositionFunction> {
-    const target = spec.startsWith('.') || isAbsolute(spec) ? pathToFileURL(resolve(baseDir, spec)).href : spec;
-    let p = this.modules.get(target);
-    if (!p) {
-      p = import(target).then((m: Record<string, any>) => {
-        const fn = (m.compositionFunction ?? m.default) as CompositionFunction | undefined;
-        if (!fn || typeof fn.run !== 'function') throw new Error(`module ${spec} of Function "${name}" does not export a composition function (default export or "compositionFunction" with a run method)`);
-        return fn;
-      });
-      p.catch(() => this.modules.delete(target));
-      this.modules.set(target, p);
+    const where = `${MODULE_ANNOTATION} "${spec}" of Function "${name}"`;
+    // a URL (data:, http:, node:) would run code that is nowhere on disk: only files and packages
+    if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(spec)) throw new Error(`${where} is a URL; name a file (./path or /path) or an installed package`);
+    const file = spec.startsWith('.') || isAbsolute(spec) ? resolve(baseDir, spec) : undefined;
+    const key = file ?? spec;
+    const loaded = this.modules.get(key);
+    const now = Date.now();
+    if (loaded && (!file || now - loaded.checkedAt < this.reloadCheckMs)) return loaded.fn;
+    let mtimeMs: number | undefined;
+    if (file) {
+      try {
+        mtimeMs = statSync(file).mtimeMs;
+      } catch {
+        throw new Error(`${where}: there is no file ${file}${isAbsolute(spec) ? '' : ` (a relative path is resolved from ${baseDir}, the directory Pave runs in)`}`);
+      }
+      if (loaded?.mtimeMs === mtimeMs) {
+        loaded.checkedAt = now;
+        return loaded.fn;
+      }
     }
-    return p;
+    // a changed file gets a new URL: the module cache would otherwise hand back the old one
+    const target = file ? `${pathToFileURL(file).href}${loaded ? `?mtime=${mtimeMs}` : ''}` : spec;
+    const fn = import(target).then((m: Record<string, any>) => {
+      const exported = (m.compositionFunction ?? m.default) as CompositionFunction | undefined;
+      if (!exported || typeof exported.run !== 'function') throw new Error(`${where} does not export a composition function (a default export or "compositionFunction" with a run method)`);
+      return exported;
+    });
+    const entry: LoadedModule = { fn, mtimeMs, checkedAt: now };
+    fn.catch(() => {
+      if (this.modules.get(key) === entry) this.modules.delete(key);
+    });
+    this.modules.set(key, entry);
+    return fn;
   }
 }
