@@ -1,6 +1,7 @@
 /**
  * The subset of Kubernetes JSONPath that printer columns and kubectl use:
- * `.a.b`, `.a[0]`, `.a[*].b`, `.a['dotted.key']` and `.a[?(@.type=="Ready")].status`.
+ * `.a.b`, `.a[0]`, `.a[*].b`, `.a['dotted.key']`, `.a.dotted\.key` and
+ * `.a[?(@.type=="Ready")].status`.
  */
 type Step = { kind: 'field'; name: string } | { kind: 'index'; index: number } | { kind: 'all' } | { kind: 'filter'; path: string[]; op: '==' | '!='; value: string };
 
@@ -13,18 +14,16 @@ function parse(expr: string): Step[] {
   while (i < s.length) {
     if (s[i] === '.') {
       i++;
-      const m = /^[A-Za-z0-9_\-$]+/.exec(s.slice(i));
-      if (!m) {
-        if (s[i] === '*') {
-          steps.push({ kind: 'all' });
-          i++;
-          continue;
-        }
-        if (s[i] === '[') continue;
-        throw new Error(`invalid JSONPath ${expr} at ${i}`);
+      if (s[i] === '*') {
+        steps.push({ kind: 'all' });
+        i++;
+        continue;
       }
-      steps.push({ kind: 'field', name: m[0] });
-      i += m[0].length;
+      if (s[i] === '[') continue;
+      const f = field(s, i);
+      if (!f) throw new Error(`invalid JSONPath ${expr} at ${i}`);
+      steps.push({ kind: 'field', name: f.name });
+      i = f.end;
     } else if (s[i] === '[') {
       const end = matchingBracket(s, i);
       const inner = s.slice(i + 1, end).trim();
@@ -38,13 +37,30 @@ function parse(expr: string): Step[] {
         steps.push({ kind: 'filter', path: f[1]!.slice(1).split('.'), op: f[2] as '==' | '!=', value: f[3] ?? f[4] ?? f[5]! });
       }
     } else {
-      const m = /^[A-Za-z0-9_\-$]+/.exec(s.slice(i));
-      if (!m) throw new Error(`invalid JSONPath ${expr} at ${i}`);
-      steps.push({ kind: 'field', name: m[0] });
-      i += m[0].length;
+      const f = field(s, i);
+      if (!f) throw new Error(`invalid JSONPath ${expr} at ${i}`);
+      steps.push({ kind: 'field', name: f.name });
+      i = f.end;
     }
   }
   return steps;
+}
+
+/**
+ * A field name starting at `start`: everything up to the next unescaped `.`, `[`, `]`, space or
+ * brace, as Kubernetes reads it, so that `crossplane\.io/external-name` (the annotation every
+ * Crossplane managed resource prints) is one field.
+ */
+function field(s: string, start: number): { name: string; end: number } | undefined {
+  let name = '';
+  let i = start;
+  for (; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === '\\' && i + 1 < s.length) name += s[++i];
+    else if ('.[]{}(), \t\n'.includes(c)) break;
+    else name += c;
+  }
+  return name ? { name, end: i } : undefined;
 }
 
 function matchingBracket(s: string, start: number): number {

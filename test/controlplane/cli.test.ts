@@ -121,5 +121,18 @@ describe('pave render, validate and trace', () => {
       assert.match(lines[2]!, /^└─ XPostgreSQLInstance\/traced-\w{5}\s+True\s+True/);
       assert.equal(lines.filter((l) => /NopResource\/traced-\w{5}-\w{5}\s+True\s+True\s+Available/.test(l)).length, 2);
     });
+
+    it('lists managed resources with the columns Crossplane prints, the external name included', async () => {
+      const r = await paveAsync(['get', 'nopresources', '--data-dir', p.dataDir]);
+      assert.equal(r.code, 0, r.err);
+      const lines = r.out.trim().split('\n');
+      assert.match(lines[0]!, /^NAME\s+READY\s+SYNCED\s+EXTERNAL-NAME\s+AGE/);
+      // the column's path escapes the annotation's dot: crossplane\.io/external-name
+      const mrs = (await p.client.list('nop.crossplane.io/v1alpha1', 'NopResource')).items;
+      for (const mr of mrs) {
+        const row = lines.find((l) => l.startsWith(`${mr.metadata.name} `));
+        assert.match(row ?? '', new RegExp(`^${mr.metadata.name}\\s+True\\s+True\\s+${mr.metadata.annotations!['crossplane.io/external-name']}\\s`));
+      }
+    });
   });
 });
