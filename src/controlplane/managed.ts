@@ -27,6 +27,63 @@ export interface ManagedReconcilerOptions {
 type Policy = '*' | 'Observe' | 'Create' | 'Update' | 'Delete' | 'LateInitialize';
 
 /**
+ * The managementPolicies combinations crossplane-runtime accepts; any other set is refused with
+ * Synced=False rather than guessed at. The empty set pauses the resource, like crossplane.io/paused.
+ */
+const SUPPORTED_POLICIES: Policy[][] = [
+  ['*'],
+  ['Observe', 'Create', 'Update', 'LateInitialize', 'Delete'],
+  ['Observe'],
+  [],
+  ['Observe', 'Create', 'Update', 'Delete'],
+  ['Observe', 'Create', 'Update', 'LateInitialize'],
+  ['Observe', 'Create', 'Update'],
+  ['Observe', 'Create', 'Delete', 'LateInitialize'],
+  ['Observe', 'Create', 'LateInitialize'],
+  ['Observe', 'Create', 'Delete'],
+  ['Observe', 'Create'],
+  ['Observe', 'Delete'],
+];
+
+/** What spec.managementPolicies and spec.deletionPolicy together allow, by crossplane-runtime's rules. */
+export class ManagementPolicies {
+  private readonly set: Set<Policy>;
+
+  constructor(private readonly mr: ManagedResource) {
+    this.set = new Set((mr.spec.managementPolicies ?? ['*']) as Policy[]);
+  }
+
+  /** The error to report for a combination crossplane-runtime does not support, if this is one. */
+  unsupported(): string | undefined {
+    if (SUPPORTED_POLICIES.some((s) => s.length === this.set.size && s.every((p) => this.set.has(p)))) return undefined;
+    return `\`spec.managementPolicies\` is set to a value([${[...this.set].join(' ')}]) which is not supported. Check docs for supported policies`;
+  }
+
+  paused(): boolean {
+    return this.set.size === 0;
+  }
+
+  allows(p: Policy): boolean {
+    return this.set.has('*') || this.set.has(p);
+  }
+
+  onlyObserve(): boolean {
+    return this.set.size === 1 && this.set.has('Observe');
+  }
+
+  /**
+   * Whether deleting the object deletes the external resource. Where the two fields disagree the
+   * one set to a non-default value wins: Orphan with ["*"] orphans, while Orphan with an explicit
+   * list that names Delete deletes, as does Delete with any list naming Delete or "*".
+   */
+  deletesExternal(): boolean {
+    const orphan = this.mr.spec.deletionPolicy === 'Orphan';
+    if (!orphan && this.allows('Delete')) return true;
+    return !(this.set.size === 1 && this.set.has('*')) && this.set.has('Delete');
+  }
+}
+
+/**
  * The generic managed resource reconciler: crossplane-runtime's lifecycle over any provider's
  * ExternalClient. Read top to bottom, `reconcile` is the lifecycle: pause, delete, finalizer
  * and external name, connect, resolve a create left pending by a crash, observe, create,
@@ -134,14 +191,22 @@ export class ManagedReconciler {
     this.due.delete(key);
     let mr = jsonClone(cached);
     const meta = mr.metadata;
-    const policies = (mr.spec.managementPolicies ?? ['*']) as Policy[];
-    const can = (p: Policy) => policies.includes('*') || policies.includes(p);
+    const policy = new ManagementPolicies(mr);
 
-    if (meta.annotations?.[PAUSED] === 'true') {
-      return void (await this.writeStatus(ctx.client, mr, [{ type: 'Synced', status: 'False', reason: Reason.ReconcilePaused, message: 'Reconciliation is paused via the pause annotation' }]));
+    if (meta.annotations?.[PAUSED] === 'true' || policy.paused()) {
+      if (getCondition(mr, 'Synced')?.reason !== Reason.ReconcilePaused) {
+        ctx.recorder.event(mr, 'Normal', 'ReconciliationPaused', 'Reconciliation is paused either through the `spec.managementPolicies` or the pause annotation');
+      }
+      return void (await this.writeStatus(ctx.client, mr, [{ type: 'Synced', status: 'False', reason: Reason.ReconcilePaused }]));
     }
 
-    if (meta.deletionTimestamp) return this.finalize(mr, ctx, can('Delete'));
+    const invalid = policy.unsupported();
+    if (invalid) {
+      ctx.recorder.event(mr, 'Warning', 'CannotUseInvalidManagementPolicy', invalid);
+      return void (await this.writeStatus(ctx.client, mr, [synced(false, invalid)]));
+    }
+
+    if (meta.deletionTimestamp) return this.finalize(mr, ctx, policy.deletesExternal());
 
     // the finalizer and the external name are set here and persisted (together with
     // create-pending when a create follows) before anything changes the backend
@@ -155,14 +220,20 @@ export class ManagedReconciler {
     try {
       ext = await this.connect(mr, ctx.client);
     } catch (e) {
-      return this.fail(ctx, mr, 'CannotConnectToProvider', `cannot connect to provider: ${(e as Error).message}`);
+      return this.fail(ctx, mr, 'CannotConnectToProvider', `connect failed: ${(e as Error).message}`);
     }
 
     let obs: ExternalObservation;
     try {
       obs = await ext.observe(mr);
     } catch (e) {
-      return this.fail(ctx, mr, 'CannotObserveExternalResource', `cannot observe external resource: ${(e as Error).message}`);
+      return this.fail(ctx, mr, 'CannotObserveExternalResource', `observe failed: ${(e as Error).message}`);
+    }
+
+    // observing a resource that is not there is the one thing an observe-only resource can get wrong
+    if (!obs.resourceExists && policy.onlyObserve()) {
+      if (unpersisted) mr = await ctx.client.update(mr);
+      return this.fail(ctx, mr, 'CannotObserveExternalResource', 'observe failed: external resource does not exist');
     }
 
     if (createPending(mr)) {
@@ -170,13 +241,14 @@ export class ManagedReconciler {
         mr = await this.annotate(ctx.client, mr, { [CREATE_SUCCEEDED]: stamp() });
       } else if (this.kind.externalNameAssignedByProvider) {
         const message = `cannot determine creation result - remove the ${CREATE_PENDING} annotation if it is safe to proceed`;
-        await this.writeStatus(ctx.client, mr, [synced(false, message)]);
+        ctx.recorder.event(mr, 'Warning', 'CannotInitializeManagedResource', message);
+        await this.writeStatus(ctx.client, mr, [ready('False', Reason.Creating), synced(false, message)]);
         return;
       }
     }
 
     if (!obs.resourceExists) {
-      if (!can('Create')) {
+      if (!policy.allows('Create')) {
         if (unpersisted) mr = await ctx.client.update(mr);
         await this.writeStatus(ctx.client, mr, [ready('False', Reason.Unavailable, 'the external resource does not exist and managementPolicies do not allow Create'), synced(true)]);
         return this.pollResult(mr);
@@ -189,7 +261,7 @@ export class ManagedReconciler {
         created = await ext.create(init ? { ...mr, spec: { ...mr.spec, forProvider: { ...init, ...mr.spec.forProvider } } } : mr);
       } catch (e) {
         mr = await this.annotate(ctx.client, mr, { [CREATE_FAILED]: stamp() }).catch(() => mr);
-        return this.fail(ctx, mr, 'CannotCreateExternalResource', `cannot create external resource: ${(e as Error).message}`, ready('False', Reason.Creating));
+        return this.fail(ctx, mr, 'CannotCreateExternalResource', `create failed: ${(e as Error).message}`, ready('False', Reason.Creating));
       }
       const after: Record<string, string> = { [CREATE_SUCCEEDED]: stamp() };
       if (created.externalName) after[EXTERNAL_NAME] = created.externalName;
@@ -212,7 +284,7 @@ export class ManagedReconciler {
 
     await this.publish(ctx.client, mr, obs.connectionDetails);
 
-    if (obs.lateInitialized && can('LateInitialize')) {
+    if (obs.lateInitialized && policy.allows('LateInitialize')) {
       const forProvider = { ...mr.spec.forProvider };
       let changed = false;
       for (const [k, v] of Object.entries(obs.lateInitialized)) {
@@ -224,13 +296,13 @@ export class ManagedReconciler {
       if (changed) mr = await ctx.client.update({ ...mr, spec: { ...mr.spec, forProvider } });
     }
 
-    if (!obs.resourceUpToDate && can('Update')) {
+    if (!obs.resourceUpToDate && policy.allows('Update')) {
       try {
         const upd = await ext.update(mr);
         await this.publish(ctx.client, mr, upd.connectionDetails);
         ctx.recorder.event(mr, 'Normal', 'UpdatedExternalResource', `Successfully requested update of external resource${obs.diff ? `: ${obs.diff}` : ''}`);
       } catch (e) {
-        return this.fail(ctx, mr, 'CannotUpdateExternalResource', `cannot update external resource: ${(e as Error).message}`);
+        return this.fail(ctx, mr, 'CannotUpdateExternalResource', `update failed: ${(e as Error).message}`);
       }
     }
 
@@ -243,28 +315,34 @@ export class ManagedReconciler {
   }
 
   /** Deletion: orphan or delete the external resource, then let the object go. */
-  private async finalize(mr: ManagedResource, ctx: ControllerContext, canDelete: boolean): Promise<ReconcileResult | void> {
+  private async finalize(mr: ManagedResource, ctx: ControllerContext, deletesExternal: boolean): Promise<ReconcileResult | void> {
     if (!mr.metadata.finalizers?.includes(FINALIZER)) return;
-    if (mr.spec.deletionPolicy !== 'Orphan' && canDelete) {
+    if (deletesExternal) {
       let ext: ExternalClient;
       try {
         ext = await this.connect(mr, ctx.client);
       } catch (e) {
-        return this.fail(ctx, mr, 'CannotConnectToProvider', `cannot connect to provider: ${(e as Error).message}`, ready('False', Reason.Deleting));
+        return this.fail(ctx, mr, 'CannotConnectToProvider', `connect failed: ${(e as Error).message}`, ready('False', Reason.Deleting));
       }
+      let obs: ExternalObservation;
       try {
-        const obs = await ext.observe(mr);
-        if (obs.resourceExists) {
-          await ext.delete(mr);
-          ctx.recorder.event(mr, 'Normal', 'DeletedExternalResource', 'Successfully requested deletion of external resource');
-          const again = await ext.observe(mr);
-          if (again.resourceExists) {
-            await this.writeStatus(ctx.client, mr, [ready('False', Reason.Deleting), synced(true)]);
-            return { requeueAfter: 1000 };
-          }
-        }
+        obs = await ext.observe(mr);
       } catch (e) {
-        return this.fail(ctx, mr, 'CannotDeleteExternalResource', `cannot delete external resource: ${(e as Error).message}`, ready('False', Reason.Deleting));
+        return this.fail(ctx, mr, 'CannotObserveExternalResource', `observe failed: ${(e as Error).message}`, ready('False', Reason.Deleting));
+      }
+      if (obs.resourceExists) {
+        try {
+          await ext.delete(mr);
+        } catch (e) {
+          return this.fail(ctx, mr, 'CannotDeleteExternalResource', `delete failed: ${(e as Error).message}`, ready('False', Reason.Deleting));
+        }
+        ctx.recorder.event(mr, 'Normal', 'DeletedExternalResource', 'Successfully requested deletion of external resource');
+        // most backends answer at once; observing now saves a round through the queue
+        const again = await ext.observe(mr).catch(() => obs);
+        if (again.resourceExists) {
+          await this.writeStatus(ctx.client, mr, [ready('False', Reason.Deleting), synced(true)]);
+          return { requeueAfter: 1000 };
+        }
       }
     }
     const next = jsonClone(mr);
@@ -394,7 +472,7 @@ export class ManagedReconciler {
       const groups = new Map<string, ManagedResource[]>();
       for (const o of this.informer.list() as ManagedResource[]) {
         const a = o.metadata.annotations ?? {};
-        if (o.metadata.deletionTimestamp || a[PAUSED] === 'true' || !a[CREATE_SUCCEEDED] || getCondition(o, 'Ready')?.status !== 'True') continue;
+        if (o.metadata.deletionTimestamp || a[PAUSED] === 'true' || new ManagementPolicies(o).paused() || !a[CREATE_SUCCEEDED] || getCondition(o, 'Ready')?.status !== 'True') continue;
         // a resource observed by its own reconcile within the last half interval (a burst of creates) waits for the next poll
         const interval = parseDuration(a[POLL_INTERVAL]);
         if (nowMs - (this.lastPolled.get(o.metadata.name!) ?? 0) < (interval ?? this.batchMs / 2)) continue;
@@ -424,8 +502,7 @@ export class ManagedReconciler {
           batch.forEach((mr, j) => {
             const r = results[j];
             this.lastPolled.set(mr.metadata.name!, nowMs);
-            const policies = mr.spec.managementPolicies ?? ['*'];
-            const canUpdate = policies.includes('*') || policies.includes('Update');
+            const canUpdate = new ManagementPolicies(mr).allows('Update');
             const recovered = this.batchFailed.delete(mr.metadata.name!);
             if (!r || !r.resourceExists || (!r.resourceUpToDate && canUpdate) || r.ready === false || recovered) {
               this.due.add(mr.metadata.name!);

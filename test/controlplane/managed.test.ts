@@ -84,9 +84,9 @@ describe('the managed resource reconciler (over provider-nop)', () => {
     await cp.p.client.create(nop('mr-observe', { size: 6 }, { spec: { managementPolicies: ['Observe'] } }));
     const mr = await eventually(async () => {
       const o = await cp.get(NOP_API, 'NopResource', 'mr-observe');
-      return cp.condition(o, 'Ready')?.reason === 'Unavailable' ? o : undefined;
-    }, 5000, 'Unavailable');
-    assert.match(cp.condition(mr, 'Ready')?.message ?? '', /does not exist/);
+      return cp.condition(o, 'Synced')?.status === 'False' ? o : undefined;
+    }, 5000, 'Synced=False');
+    assert.match(cp.condition(mr, 'Synced')?.message ?? '', /external resource does not exist/);
     assert.equal(cp.backend.createCount('mr-observe'), 0);
   });
 
@@ -99,7 +99,7 @@ describe('the managed resource reconciler (over provider-nop)', () => {
         return cp.condition(o, 'Synced')?.status === 'False' ? o : undefined;
       }, 5000, 'Synced=False');
       assert.equal(cp.condition(mr, 'Synced')?.reason, 'ReconcileError');
-      assert.match(cp.condition(mr, 'Synced')?.message ?? '', /cannot create external resource: nop backend: injected failure/);
+      assert.match(cp.condition(mr, 'Synced')?.message ?? '', /create failed: nop backend: injected failure/);
       await eventually(async () => (await cp.p.client.list('v1', 'Event', { namespace: 'default' })).items.some((e) => e.involvedObject?.name === 'mr-flaky' && e.reason === 'CannotCreateExternalResource'), 5000, 'a CannotCreateExternalResource Event');
     } finally {
       cp.backend.failureRate = 0;
