@@ -11,6 +11,7 @@ import { revisionIndex } from './revisions.js';
 import { selectRevision } from './selection.js';
 import type { Xrd } from './xrd-crds.js';
 import { jsonClone } from '../api/clone.js';
+import { PAUSED } from './managed-annotations.js';
 
 export const CLAIM_FINALIZER = 'finalizer.apiextensions.crossplane.io';
 const CROSSPLANE_API = 'apiextensions.crossplane.io/v1';
@@ -18,6 +19,10 @@ const CROSSPLANE_API = 'apiextensions.crossplane.io/v1';
 export const SYSTEM_NAMESPACE = 'pave-system';
 const CLAIM_ONLY = ['resourceRef', 'writeConnectionSecretToRef', 'compositeDeletePolicy'];
 const XR_CHOICES = ['compositionRef', 'compositionRevisionRef'];
+/** XR status fields that are Crossplane's machinery, not the user's: not copied to the claim. */
+const XR_STATUS_MACHINERY = ['conditions', 'connectionDetails', 'claimConditionTypes'];
+const ARGOCD_TRACKING_ID = 'argocd.argoproj.io/tracking-id';
+const CLAIM_PAUSED = 'Reconciliation (including deletion) is paused via the pause annotation';
 const XR_OWNED = [...XR_CHOICES, 'resourceRefs', 'compositionUpdatePolicy', 'environmentConfigRefs'];
 
 /**
@@ -87,6 +92,8 @@ export class ClaimReconciler {
     let claim = jsonClone(cached);
     const meta = claim.metadata;
 
+    // before deletion: a paused claim keeps its finalizer, so deleting it waits too
+    if (meta.annotations?.[PAUSED] === 'true') return this.pause(ctx, claim);
     if (meta.deletionTimestamp) return this.finalize(ctx, claim);
     // the finalizer and the XR's name are persisted before the XR exists, so a crash cannot make two
     if (!meta.finalizers?.includes(CLAIM_FINALIZER) || !claim.spec.resourceRef?.name) {
@@ -107,7 +114,7 @@ export class ClaimReconciler {
         xr = await ctx.client.create({
           apiVersion: this.xrGvk.apiVersion,
           kind: this.xrGvk.kind,
-          metadata: { name: xrName, labels: this.xrLabels(claim), ...(this.xrAnnotations(claim) ? { annotations: this.xrAnnotations(claim) } : {}) },
+          metadata: { name: xrName, labels: this.xrLabels(claim), ...(Object.keys(this.xrAnnotations(claim)).length ? { annotations: this.xrAnnotations(claim) } : {}) },
           spec: want,
         });
       } catch (e) {
@@ -119,8 +126,9 @@ export class ClaimReconciler {
         return this.fail(ctx, claim, `composite resource ${xrName} is already bound to claim ${bound.namespace}/${bound.name}`, false);
       }
       const labels = { ...(xr.metadata.labels ?? {}), ...this.xrLabels(claim) };
-      if (!jsonEqual(want, xr.spec) || !jsonEqual(labels, xr.metadata.labels ?? {})) {
-        xr = await ctx.client.update({ ...xr, metadata: { ...xr.metadata, labels }, spec: want });
+      const annotations = { ...(xr.metadata.annotations ?? {}), ...this.xrAnnotations(claim) };
+      if (!jsonEqual(want, xr.spec) || !jsonEqual(labels, xr.metadata.labels ?? {}) || !jsonEqual(annotations, xr.metadata.annotations ?? {})) {
+        xr = await ctx.client.update({ ...xr, metadata: { ...xr.metadata, labels, ...(Object.keys(annotations).length ? { annotations } : {}) }, spec: want });
       }
     }
 
@@ -136,14 +144,17 @@ export class ClaimReconciler {
       this.settled.set(key, versions(claim, xr));
       return;
     }
-    const status = jsonClone(claim.status ?? {});
-    for (const [k, v] of Object.entries(xr.status ?? {})) if (k !== 'conditions' && k !== 'connectionDetails') status[k] = v;
+    // the claim shows the XR's own status fields (removals included), beside its own conditions and publication time
+    const status: Record<string, any> = {};
+    for (const [k, v] of Object.entries(xr.status ?? {})) if (!XR_STATUS_MACHINERY.includes(k)) status[k] = jsonClone(v);
+    if (claim.status?.conditions) status.conditions = jsonClone(claim.status.conditions);
+    if (claim.status?.connectionDetails) status.connectionDetails = jsonClone(claim.status.connectionDetails);
     const xrSynced = getCondition(xr, 'Synced');
-    const xrReady = getCondition(xr, 'Ready');
     setConditions(
       status,
       xrSynced?.status === 'False' ? synced(false, `composite resource ${xrName}: ${xrSynced.message ?? xrSynced.reason}`) : synced(true),
-      xrReady ? { type: 'Ready', status: xrReady.status, reason: xrReady.reason ?? Reason.Creating, message: xrReady.message } : ready('False', Reason.Creating, `waiting for composite resource ${xrName}`),
+      // as Crossplane: the claim is Available once its XR is, and Waiting until then
+      getCondition(xr, 'Ready')?.status === 'True' ? ready('True', Reason.Available) : ready('False', Reason.Waiting, 'Claim is waiting for composite resource to become Ready'),
     );
     // conditions a function addressed to the claim (TARGET_COMPOSITE_AND_CLAIM) are shown on it
     const extra = ((xr.status?.conditions ?? []) as Condition[]).filter((c) => (xr.status?.claimConditionTypes ?? []).includes(c.type) && c.type !== 'Ready' && c.type !== 'Synced');
@@ -209,13 +220,27 @@ export class ClaimReconciler {
   }
 
   private xrLabels(claim: Resource): Record<string, string> {
-    return { ...(claim.metadata.labels ?? {}), [LABEL_CLAIM_NAME]: claim.metadata.name!, [LABEL_CLAIM_NAMESPACE]: claim.metadata.namespace! };
+    const labels = Object.fromEntries(Object.entries(claim.metadata.labels ?? {}).filter(([k]) => !kubernetesReserved(k)));
+    return { ...labels, [LABEL_CLAIM_NAME]: claim.metadata.name!, [LABEL_CLAIM_NAMESPACE]: claim.metadata.namespace! };
   }
 
-  private xrAnnotations(claim: Resource): Record<string, string> | undefined {
-    const a = claim.metadata.annotations ?? {};
-    const keep = Object.entries(a).filter(([k]) => k === 'pave.dev/trace-id' || k === 'pave.dev/owner' || k === 'terasky.backstage.io/owner');
-    return keep.length ? Object.fromEntries(keep) : undefined;
+  /**
+   * The claim's annotations, except Kubernetes' own (kubectl's last-applied-configuration and the
+   * like), as Crossplane propagates them. Argo CD's tracking id is kept back too: Argo CD ignores a
+   * copy that names another object, but Pave's sync prunes by the app name in it alone, so an XR
+   * carrying its claim's id would be pruned as if Git had dropped it.
+   */
+  private xrAnnotations(claim: Resource): Record<string, string> {
+    return Object.fromEntries(Object.entries(claim.metadata.annotations ?? {}).filter(([k]) => !kubernetesReserved(k) && k !== ARGOCD_TRACKING_ID));
+  }
+
+  /** Synced=False ReconcilePaused: the XR is neither created, updated nor deleted until the annotation goes. */
+  private async pause(ctx: ControllerContext, claim: Resource): Promise<void> {
+    if (getCondition(claim, 'Synced')?.reason === Reason.ReconcilePaused) return;
+    ctx.recorder.event(claim, 'Normal', 'ReconciliationPaused', CLAIM_PAUSED);
+    const status = jsonClone(claim.status ?? {});
+    setConditions(status, { type: 'Synced', status: 'False', reason: Reason.ReconcilePaused, message: CLAIM_PAUSED });
+    await ctx.client.updateStatus({ ...claim, status });
   }
 
   private async getXr(ctx: ControllerContext, name: string): Promise<Resource | undefined> {
@@ -290,6 +315,12 @@ function xrChangedForClaim(a: Resource, b: Resource): boolean {
   const { resourceRefs: _ra, ...specA } = a.spec ?? {};
   const { resourceRefs: _rb, ...specB } = b.spec ?? {};
   return !jsonEqual(specA, specB);
+}
+
+/** Whether a label or annotation key is in a Kubernetes-reserved domain (*.kubernetes.io, *.k8s.io). */
+function kubernetesReserved(key: string): boolean {
+  const domain = key.includes('/') ? key.split('/')[0]! : '';
+  return domain.endsWith('kubernetes.io') || domain.endsWith('k8s.io');
 }
 
 /** The versions of a claim and its XR that a reconcile read: what decides whether it has work. */

@@ -9,10 +9,16 @@ import { connectionDigest } from './composition/connection.js';
 import type { ControlPlane } from './control-plane.js';
 import type { ObservedResource } from './functions/types.js';
 import { LABEL_COMPOSITION_NAME, revisionIndex } from './revisions.js';
-import { selectRevision } from './selection.js';
+import { composes, selectRevision } from './selection.js';
 import { jsonClone } from '../api/clone.js';
+import { PAUSED } from './managed-annotations.js';
 
 const API = 'apiextensions.crossplane.io/v1';
+/**
+ * The message on a paused XR. Crossplane's reads "(including deletion)" because its XRs carry a
+ * finalizer; Pave's XRs have none, so deleting a paused XR still deletes it and what it composed.
+ */
+const XR_PAUSED = 'Reconciliation is paused via the pause annotation';
 export const COMPOSED_MANAGER = 'apiextensions.crossplane.io/composed';
 
 /**
@@ -87,6 +93,10 @@ export class CompositeReconciler {
       return;
     }
     let xr = jsonClone(cached);
+    if (xr.metadata.annotations?.[PAUSED] === 'true') {
+      this.settled.delete(key);
+      return void (await this.pause(ctx, xr));
+    }
     const xrd = this.cp.xrd(this.xrdName);
     if (!xrd) return;
     const revInformer = ctx.informers.get(API, 'CompositionRevision');
@@ -100,8 +110,9 @@ export class CompositeReconciler {
     const revision = revInformer.get(revName) ?? (await ctx.client.get({ apiVersion: API, kind: 'CompositionRevision', name: revName }).catch(() => undefined));
     if (!revision) return this.fail(ctx, xr, 'SelectCompositionRevision', `CompositionRevision "${revName}" (spec.compositionRevisionRef) not found`);
     const comp = revision.spec as CompositionSpec;
-    if (comp.compositeTypeRef?.kind !== xr.kind || comp.compositeTypeRef.apiVersion.split('/')[0] !== xr.apiVersion.split('/')[0]) {
-      return this.fail(ctx, xr, 'SelectComposition', `Composition "${choice.composition}" composes ${comp.compositeTypeRef?.apiVersion}/${comp.compositeTypeRef?.kind}, not ${xr.apiVersion}/${xr.kind}`);
+    if (!composes(revision, xr)) {
+      const ref = comp.compositeTypeRef;
+      return this.fail(ctx, xr, 'ComposeResources', `cannot configure composite resource: referenced composition is not compatible with this composite resource: Composition "${choice.composition}" has spec.compositeTypeRef ${ref?.apiVersion}/${ref?.kind}, not ${xr.apiVersion}/${xr.kind}`);
     }
 
     // 2. what exists now
@@ -264,6 +275,15 @@ export class CompositeReconciler {
     return ctx.client.updateStatus({ ...xr, status });
   }
 
+  /** Synced=False ReconcilePaused: nothing is composed, applied or deleted until the annotation goes. */
+  private async pause(ctx: ControllerContext, xr: Resource): Promise<void> {
+    if (getCondition(xr, 'Synced')?.reason === Reason.ReconcilePaused) return;
+    ctx.recorder.event(xr, 'Normal', 'ReconciliationPaused', 'Reconciliation is paused via the pause annotation');
+    const status = jsonClone(xr.status ?? {});
+    setConditions(status, { type: 'Synced', status: 'False', reason: Reason.ReconcilePaused, message: XR_PAUSED });
+    await this.writeStatus(ctx, xr, status);
+  }
+
   /** Synced=False with the reason, and a Warning Event; throwing retries with backoff. */
   private async fail(ctx: ControllerContext, xr: Resource, reason: string, message: string, retry = true): Promise<void> {
     const status = jsonClone(xr.status ?? {});
@@ -292,6 +312,11 @@ function contains(have: unknown, want: unknown): boolean {
   return Object.entries(want).every(([k, v]) => contains((have as Record<string, unknown>)[k], v));
 }
 
-function listNames(names: string[]): string {
-  return names.length > 5 ? `${names.slice(0, 5).join(', ')}, and ${names.length - 5} more` : names.join(', ');
+/** Sorted names as Crossplane lists them in conditions: "a", "a, b", "a, b, and c", "a, b, c, and 2 more". */
+export function listNames(names: string[]): string {
+  const sorted = [...names].sort();
+  const first = 3;
+  if (sorted.length > first) return `${sorted.slice(0, first).join(', ')}, and ${sorted.length - first} more`;
+  if (sorted.length === first) return `${sorted.slice(0, first - 1).join(', ')}, and ${sorted[first - 1]}`;
+  return sorted.join(', ');
 }

@@ -10,6 +10,8 @@ export const Reason = {
   Unavailable: 'Unavailable',
   Creating: 'Creating',
   Deleting: 'Deleting',
+  /** A claim whose composite resource is not Ready yet. */
+  Waiting: 'Waiting',
   ReconcileSuccess: 'ReconcileSuccess',
   ReconcileError: 'ReconcileError',
   ReconcilePaused: 'ReconcilePaused',

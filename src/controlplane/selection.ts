@@ -11,7 +11,7 @@ import type { Xrd } from './xrd-crds.js';
  */
 export function selectComposition(xr: Resource, xrd: Xrd, compositions: Resource[]): { name: string } | { error: string } {
   const forType = compositions
-    .filter((c) => c.spec?.compositeTypeRef?.kind === xr.kind && c.spec.compositeTypeRef.apiVersion?.split('/')[0] === xr.apiVersion.split('/')[0])
+    .filter((c) => composes(c, xr))
     .sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!));
   const enforced = xrd.spec.enforcedCompositionRef?.name;
   if (enforced) return { name: enforced };
@@ -22,12 +22,22 @@ export function selectComposition(xr: Resource, xrd: Xrd, compositions: Resource
     const hit = forType.find((c) => Object.entries(selector).every(([k, v]) => c.metadata.labels?.[k] === v));
     if (hit) return { name: hit.metadata.name! };
     const want = Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',');
-    return { error: `no Composition for ${xr.kind} matches spec.compositionSelector.matchLabels (${want})` };
+    return { error: `cannot select Composition: no compatible Compositions found: none composing ${xr.apiVersion}/${xr.kind} matches spec.compositionSelector.matchLabels (${want})` };
   }
   const def = xrd.spec.defaultCompositionRef?.name;
   if (def) return { name: def };
   if (forType[0]) return { name: forType[0].metadata.name! };
-  return { error: `no Composition composes ${xr.apiVersion}/${xr.kind}: create one with spec.compositeTypeRef naming it` };
+  return { error: `cannot select Composition: no compatible Compositions found: create one whose spec.compositeTypeRef is ${xr.apiVersion}/${xr.kind}` };
+}
+
+/**
+ * Whether a composition (or revision) composes the XR's type: its compositeTypeRef names the XR's
+ * kind at the XR's apiVersion, which is the XRD's referenceable version. Crossplane compares the
+ * version too: a composition for a version that is no longer referenceable is not used.
+ */
+export function composes(composition: Resource, xr: Resource): boolean {
+  const ref = composition.spec?.compositeTypeRef;
+  return ref?.kind === xr.kind && ref.apiVersion === xr.apiVersion;
 }
 
 export type RevisionChoice = { composition: string; revision: string } | { reason: 'SelectComposition' | 'SelectCompositionRevision'; error: string; retry: boolean };
@@ -43,7 +53,7 @@ export function selectRevision(xr: Resource, xrd: Xrd, compositions: Resource[],
   if ('error' in choice) return { reason: 'SelectComposition', error: choice.error, retry: true };
   if (!compositions.some((c) => c.metadata.name === choice.name)) {
     const field = xr.spec?.compositionRef?.name === choice.name ? 'spec.compositionRef' : "the XRD's enforcedCompositionRef or defaultCompositionRef";
-    return { reason: 'SelectComposition', error: `Composition "${choice.name}" not found (${field})`, retry: false };
+    return { reason: 'SelectComposition', error: `cannot fetch Composition: Composition "${choice.name}" not found (${field})`, retry: false };
   }
   const policy = xr.spec?.compositionUpdatePolicy ?? xrd.spec.defaultCompositionUpdatePolicy ?? 'Automatic';
   const want = xr.spec?.compositionRevisionSelector?.matchLabels as Record<string, string> | undefined;

@@ -42,13 +42,17 @@ const conditions = {
   },
 };
 
-function commonSpec(updatePolicyDefault?: string): Record<string, any> {
+/**
+ * Crossplane defaults the XRD's defaultCompositionUpdatePolicy to Automatic and
+ * defaultCompositeDeletePolicy to Background, so every XR and claim shows both, set or not.
+ */
+function commonSpec(updatePolicyDefault = 'Automatic'): Record<string, any> {
   return {
     compositionRef: nameRef,
     compositionSelector: selector,
     compositionRevisionRef: nameRef,
     compositionRevisionSelector: selector,
-    compositionUpdatePolicy: { type: 'string', enum: ['Automatic', 'Manual'], ...(updatePolicyDefault ? { default: updatePolicyDefault } : {}) },
+    compositionUpdatePolicy: { type: 'string', enum: ['Automatic', 'Manual'], default: updatePolicyDefault },
     environmentConfigRefs: { type: 'array', items: { type: 'object', properties: { apiVersion: str, kind: str, name: str } } },
     publishConnectionDetailsTo: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
   };
@@ -66,7 +70,7 @@ function compositeSpec(xrd: Xrd): Record<string, any> {
 function claimSpec(xrd: Xrd): Record<string, any> {
   return {
     ...commonSpec(xrd.spec.defaultCompositionUpdatePolicy),
-    compositeDeletePolicy: { type: 'string', enum: ['Background', 'Foreground'], ...(xrd.spec.defaultCompositeDeletePolicy ? { default: xrd.spec.defaultCompositeDeletePolicy } : {}) },
+    compositeDeletePolicy: { type: 'string', enum: ['Background', 'Foreground'], default: xrd.spec.defaultCompositeDeletePolicy ?? 'Background' },
     resourceRef: { type: 'object', required: ['apiVersion', 'kind', 'name'], properties: { apiVersion: str, kind: str, name: str } },
     writeConnectionSecretToRef: { type: 'object', required: ['name'], properties: { name: str } },
   };
@@ -99,7 +103,13 @@ export function checkXrd(xrd: Xrd): void {
   const referenceable = s.versions.filter((v) => v.referenceable);
   if (referenceable.length !== 1) throw new XrdError('spec.versions', `exactly one version must be referenceable (found ${referenceable.length})`);
   if (!referenceable[0]!.served) throw new XrdError(`spec.versions[${s.versions.indexOf(referenceable[0]!)}].served`, 'the referenceable version must be served');
-  if (s.claimNames && (s.claimNames.kind === s.names.kind || s.claimNames.plural === s.names.plural)) throw new XrdError('spec.claimNames', 'must differ from spec.names');
+  if (s.claimNames) {
+    // as Crossplane: no claim name may equal the composite's corresponding name
+    for (const f of ['kind', 'plural', 'singular', 'listKind'] as const) {
+      const n = s.claimNames[f];
+      if (n && n === s.names[f]) throw new XrdError(`spec.claimNames.${f}`, `"${n}" conflicts with the composite resource name (spec.names.${f})`);
+    }
+  }
 }
 
 /** The apiVersion composites and claims are reconciled at: the referenceable version. */
@@ -125,7 +135,8 @@ function makeCrd(xrd: Xrd, names: NonNullable<Xrd['spec']['claimNames']>, scope:
         singular: names.singular ?? names.kind.toLowerCase(),
         listKind: names.listKind ?? `${names.kind}List`,
         shortNames: names.shortNames ?? [],
-        categories: [...new Set([...(names.categories ?? []), 'crossplane', extraCategory])],
+        // as Crossplane: `kubectl get composite` / `kubectl get claim`; the crossplane category is for Crossplane's own types and managed resources
+        categories: [...new Set([...(names.categories ?? []), extraCategory])],
       },
       scope,
       versions: xrd.spec.versions.map((v) => ({
@@ -134,7 +145,8 @@ function makeCrd(xrd: Xrd, names: NonNullable<Xrd['spec']['claimNames']>, scope:
         storage: v.referenceable,
         deprecated: v.deprecated,
         subresources: { status: {} },
-        additionalPrinterColumns: [...columns, ...(v.additionalPrinterColumns ?? [])],
+        // the XRD's own columns first, then SYNCED, READY, ... and AGE, as Crossplane orders them
+        additionalPrinterColumns: [...(v.additionalPrinterColumns ?? []), ...columns],
         schema: { openAPIV3Schema: withInjected(v.schema?.openAPIV3Schema, spec, compositeStatus) },
       })),
     },
