@@ -267,7 +267,7 @@ export class ManagedReconciler {
       if (created.externalName) after[EXTERNAL_NAME] = created.externalName;
       mr = await this.annotate(ctx.client, mr, after);
       ctx.recorder.event(mr, 'Normal', 'CreatedExternalResource', 'Successfully requested creation of external resource');
-      await this.publish(ctx.client, mr, created.connectionDetails);
+      await this.publish(ctx, mr, created.connectionDetails, ready('False', Reason.Creating));
       // most backends answer at once; observing now saves a round through the queue
       try {
         obs = await ext.observe(mr);
@@ -282,7 +282,7 @@ export class ManagedReconciler {
       mr = await ctx.client.update(mr);
     }
 
-    await this.publish(ctx.client, mr, obs.connectionDetails);
+    await this.publish(ctx, mr, obs.connectionDetails);
 
     if (obs.lateInitialized && policy.allows('LateInitialize')) {
       const forProvider = { ...mr.spec.forProvider };
@@ -297,13 +297,14 @@ export class ManagedReconciler {
     }
 
     if (!obs.resourceUpToDate && policy.allows('Update')) {
+      let upd;
       try {
-        const upd = await ext.update(mr);
-        await this.publish(ctx.client, mr, upd.connectionDetails);
-        ctx.recorder.event(mr, 'Normal', 'UpdatedExternalResource', `Successfully requested update of external resource${obs.diff ? `: ${obs.diff}` : ''}`);
+        upd = await ext.update(mr);
       } catch (e) {
         return this.fail(ctx, mr, 'CannotUpdateExternalResource', `update failed: ${(e as Error).message}`);
       }
+      ctx.recorder.event(mr, 'Normal', 'UpdatedExternalResource', `Successfully requested update of external resource${obs.diff ? `: ${obs.diff}` : ''}`);
+      await this.publish(ctx, mr, upd.connectionDetails);
     }
 
     const available = obs.ready === false ? ready('False', Reason.Unavailable) : ready('True', Reason.Available);
@@ -412,24 +413,32 @@ export class ManagedReconciler {
     return client.update({ ...mr, metadata: { ...mr.metadata, annotations: { ...(mr.metadata.annotations ?? {}), ...annotations } } });
   }
 
-  /** Writes connection details to spec.writeConnectionSecretToRef, skipping unchanged ones. */
-  private async publish(client: Client, mr: ManagedResource, details: Record<string, string> | undefined): Promise<void> {
+  /**
+   * Writes connection details to spec.writeConnectionSecretToRef, skipping unchanged ones. A
+   * Secret that cannot be written (its namespace is missing, say) is Synced=False with why.
+   */
+  private async publish(ctx: ControllerContext, mr: ManagedResource, details: Record<string, string> | undefined, readyCond?: ReturnType<typeof ready>): Promise<void> {
     const ref = mr.spec.writeConnectionSecretToRef;
     if (!ref?.name || !details || !Object.keys(details).length) return;
     const data: Record<string, string> = {};
     for (const k of Object.keys(details).sort()) data[k] = Buffer.from(details[k]!, 'utf8').toString('base64');
     const digest = connectionDigest(ref.namespace, ref.name, data);
     if (this.publishedSecrets.get(mr.metadata.name!) === digest) return;
-    await client.apply(
-      {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        type: 'connection.crossplane.io/v1alpha1',
-        metadata: { name: ref.name, namespace: ref.namespace || 'default', ownerReferences: [{ apiVersion: mr.apiVersion, kind: mr.kind, name: mr.metadata.name!, uid: mr.metadata.uid!, controller: true }] },
-        data,
-      },
-      { fieldManager: 'managed.crossplane.io', force: true },
-    );
+    const namespace = ref.namespace || 'default';
+    try {
+      await ctx.client.apply(
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          type: 'connection.crossplane.io/v1alpha1',
+          metadata: { name: ref.name, namespace, ownerReferences: [{ apiVersion: mr.apiVersion, kind: mr.kind, name: mr.metadata.name!, uid: mr.metadata.uid!, controller: true }] },
+          data,
+        },
+        { fieldManager: 'managed.crossplane.io', force: true },
+      );
+    } catch (e) {
+      return this.fail(ctx, mr, 'CannotPublishConnectionDetails', `cannot publish connection details to Secret ${namespace}/${ref.name} (spec.writeConnectionSecretToRef): ${(e as Error).message}`, readyCond);
+    }
     this.publishedSecrets.set(mr.metadata.name!, digest);
   }
 

@@ -33,6 +33,21 @@ describe('the managed resource reconciler (over provider-nop)', () => {
     assert.equal(Buffer.from(secret.data.endpoint, 'base64').toString(), 'nop://mr-basic');
   });
 
+  it('shows a connection secret it cannot write as Synced=False, and writes it once it can', async () => {
+    await cp.p.client.create(nop('mr-no-ns', { size: 1 }, { spec: { writeConnectionSecretToRef: { name: 'mr-no-ns-conn', namespace: 'not-yet' } } }));
+    const failed = await eventually(async () => {
+      const mr = await cp.get(NOP_API, 'NopResource', 'mr-no-ns');
+      return cp.condition(mr, 'Synced')?.status === 'False' ? mr : undefined;
+    });
+    assert.match(cp.condition(failed, 'Synced')!.message, /cannot publish connection details to Secret not-yet\/mr-no-ns-conn \(spec\.writeConnectionSecretToRef\): .*not-yet/);
+    assert.equal(cp.condition(failed, 'Ready')?.reason, 'Creating');
+    assert.equal(cp.backend.createCount('mr-no-ns'), 1);
+    await cp.p.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'not-yet' } });
+    await cp.waitReady(NOP_API, 'NopResource', 'mr-no-ns');
+    assert.ok(await cp.get('v1', 'Secret', 'mr-no-ns-conn', 'not-yet'));
+    assert.equal(cp.backend.createCount('mr-no-ns'), 1);
+  });
+
   it('applies initProvider at creation only', async () => {
     await cp.p.client.create(nop('mr-init', { size: 1 }, { spec: { initProvider: { zone: 'a', size: 5 }, managementPolicies: ['Observe', 'Create', 'Delete', 'LateInitialize'] } }));
     await cp.waitReady(NOP_API, 'NopResource', 'mr-init');
