@@ -8,7 +8,7 @@ import { ARGO_API_VERSION, CONTROL_NAMESPACE } from './crds.js';
 import { diff, type IgnoreDifference } from './diff.js';
 import { assessHealth, worst, type CustomHealth, type HealthStatus } from './health.js';
 import type { Destinations } from './clusters.js';
-import { instanceOf, trackingId, TRACKING_ID, type LiveState } from './live-state.js';
+import { trackingId, TRACKING_ID, type LiveState } from './live-state.js';
 import { checkProject, deniedResources } from './project.js';
 import { ManifestError } from './render.js';
 import type { RepoService } from './repo-service.js';
@@ -225,7 +225,8 @@ async function reconcileApp(app: Resource, client: Client, deps: AppControllerDe
     return !!l && l.metadata.annotations?.[TRACKING_ID] === o.metadata.annotations?.[TRACKING_ID] && diff(o, l, ignore).inSync;
   });
   const opKeys = new Set(opDesired.map(resourceKey));
-  const toPrune = live.tracked(instance).filter((o) => !opKeys.has(resourceKey(o)) && !o.metadata.annotations?.[HOOK] && !o.metadata.deletionTimestamp);
+  // an object is the app's only when its tracking id names the object itself: a copied one does not count
+  const toPrune = live.tracked(instance).filter((o) => !opKeys.has(resourceKey(o)) && !o.metadata.annotations?.[HOOK] && o.metadata.annotations?.[TRACKING_ID] === trackingId(instance, o) && !o.metadata.deletionTimestamp);
   const target = syncTarget(live, deps.customHealth, opOptions, dest.namespace);
   const step = await syncStep(tasks, toPrune, { prune: !!op.sync?.prune, pruneLast: opOptions.has('PruneLast=true'), applyOutOfSyncOnly: opOptions.has('ApplyOutOfSyncOnly=true'), dryRun: !!op.sync?.dryRun }, target, fresh ? [] : (state.syncResult?.resources ?? []));
   state = { ...state, phase: step.phase, message: step.message, syncResult: { ...state.syncResult, revision: opRevision, resources: step.resources } };
@@ -356,7 +357,7 @@ async function finalise(app: Resource, client: Client, deps: AppControllerDeps, 
   let remaining: Resource[] = [];
   if (cluster.ok) {
     for (const r of app.status?.resources ?? []) await cluster.live.watch(`${r.group ? `${r.group}/` : ''}${r.version}`, r.kind);
-    remaining = cluster.live.tracked(instance).filter((o) => instanceOf(o) === instance);
+    remaining = cluster.live.tracked(instance).filter((o) => o.metadata.annotations?.[TRACKING_ID] === trackingId(instance, o));
     for (const o of remaining) {
       if (o.metadata.deletionTimestamp) continue;
       await cluster.live.client.delete({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name! }).catch((e) => {

@@ -38,6 +38,11 @@ test('a pushed manifest is synced, a deleted one pruned, and a live edit healed'
   await p.client.patch({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'web-settings' }, 'merge', { data: { color: 'red' } });
   await eventually(async () => (await cm('web-settings')).data.color === 'green', 10_000, 'the live edit to be healed');
 
+  // an object that carries a copy of another object's tracking id (a controller copied the
+  // annotation, as Crossplane does from claim to XR) is not the app's: Argo CD leaves it alone
+  const copied = { 'argocd.argoproj.io/tracking-id': 'web:/ConfigMap:default/web-settings' };
+  await p.client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web-copy', namespace: 'default', annotations: copied }, data: { a: '1' } });
+
   // prune: removing the file removes the object
   wc.write('apps/web/other.yaml', configMap('web-other', { a: '1' }));
   wc.remove('apps/web/settings.yaml');
@@ -52,6 +57,7 @@ test('a pushed manifest is synced, a deleted one pruned, and a live edit healed'
   }, 10_000, 'web-settings to be pruned');
   assert.equal((await cm('web-other')).data.a, '1');
   await waitApp(p, 'web', synced, 'Synced after prune');
+  assert.equal((await cm('web-copy')).data.a, '1', 'an object with a copied tracking id is not pruned');
 });
 
 test('malformed YAML gives a ComparisonError naming the file and line, applies nothing, and leaves other apps alone', async () => {
