@@ -196,8 +196,19 @@ export function storeConformance(name: string, makeStore: (opts?: { watchWindow?
       await client.delete(ref(fg), { propagationPolicy: 'Foreground' });
       await eventually(async () => (await client.get(ref(fgDep))).metadata.deletionTimestamp, 5000, 'the dependent to be marked for deletion');
       assert.ok((await client.get(ref(fg))).metadata.finalizers?.includes('foregroundDeletion'), 'the owner waits for its dependent');
-      const d = await client.get(ref(fgDep));
-      await client.update({ ...d, metadata: { ...d.metadata, finalizers: [] } });
+      // the collector is still writing the dependent (it drops the foregroundDeletion finalizer it
+      // added), so the hold is released as a controller would: read, change, retry on a conflict
+      for (let attempt = 0; ; attempt++) {
+        const d = await client.get(ref(fgDep));
+        const released = await client.update({ ...d, metadata: { ...d.metadata, finalizers: (d.metadata.finalizers ?? []).filter((f) => f !== 'example.com/hold') } }).then(
+          () => true,
+          (e) => {
+            if (e instanceof ApiError && e.code === 409 && attempt < 5) return false;
+            throw e;
+          },
+        );
+        if (released) break;
+      }
       await eventually(async () => client.get(ref(fg)).then(() => false, (e) => e.code === 404), 5000, 'the owner to go once its dependent is gone');
     });
 
