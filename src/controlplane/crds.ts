@@ -42,8 +42,8 @@ const xrdSpec = {
     connectionSecretKeys: { type: 'array', items: { type: 'string' } },
     defaultCompositionRef: nameRef,
     enforcedCompositionRef: nameRef,
-    defaultCompositionUpdatePolicy: { type: 'string', enum: ['Automatic', 'Manual'] },
-    defaultCompositeDeletePolicy: { type: 'string', enum: ['Background', 'Foreground'] },
+    defaultCompositionUpdatePolicy: { type: 'string', enum: ['Automatic', 'Manual'], default: 'Automatic' },
+    defaultCompositeDeletePolicy: { type: 'string', enum: ['Background', 'Foreground'], default: 'Background' },
     versions: {
       type: 'array',
       minItems: 1,
