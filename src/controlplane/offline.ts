@@ -1,10 +1,11 @@
 import { compileSchema, type OpenApiSchema } from '../api/schema.js';
-import type { Resource } from '../api/types.js';
-import { getCondition, ready, Reason, setConditions, synced } from './conditions.js';
+import type { Condition, Resource } from '../api/types.js';
+import { ready, Reason, synced } from './conditions.js';
+import { listNames } from './composite.js';
 import { compose, COMPOSITION_RESOURCE_NAME, finishComposed, type CompositionSpec } from './composition/composer.js';
 import { crossplaneCrds } from './crds.js';
 import { FunctionRegistry } from './functions/registry.js';
-import type { ObservedResource } from './functions/types.js';
+import type { CompositionFunction, ObservedResource, Severity } from './functions/types.js';
 import { claimCrd, compositeCrd, XrdError, type Xrd } from './xrd-crds.js';
 
 /**
@@ -67,10 +68,57 @@ export interface RenderInput {
   baseDir?: string;
 }
 
-/** What the control plane would write: the XR with its status, then each composed resource. */
-export async function render(input: RenderInput): Promise<{ objects: Resource[]; fatal?: string; events: { type: string; reason: string; message: string }[] }> {
+/** A non-fatal result a pipeline step returned, as `crossplane render -r` prints it. */
+export interface StepResult {
+  step: string;
+  severity: Severity;
+  message: string;
+}
+
+export interface RenderOutput {
+  /** The XR (its input spec and metadata, the status composition gives it), then each composed resource, sorted by composition resource name. */
+  objects: Resource[];
+  fatal?: string;
+  events: { type: string; reason: string; message: string }[];
+  /** Every non-fatal result, in pipeline order. */
+  results: StepResult[];
+}
+
+/**
+ * The lastTransitionTime of every condition render writes. A real time would make two renders
+ * of the same input differ, which breaks the golden-file tests people keep of render output;
+ * Crossplane's render picks this same instant, so its output and Pave's can be compared.
+ */
+export const RENDER_CONDITION_TIME = '2024-01-01T00:00:00Z';
+
+/** Condition types Crossplane owns: a function may not set them on the XR. */
+const SYSTEM_CONDITIONS = new Set(['Synced', 'Ready']);
+
+/** A registry that notes each step's results, so render can print them with the step's name. */
+class ResultRecordingRegistry extends FunctionRegistry {
+  readonly results: StepResult[] = [];
+
+  override async resolve(...args: Parameters<FunctionRegistry['resolve']>): Promise<CompositionFunction> {
+    const fn = await super.resolve(...args);
+    return {
+      name: fn.name,
+      run: async (req) => {
+        const rsp = await fn.run(req);
+        for (const r of rsp.results ?? []) if (r.severity !== 'SEVERITY_FATAL') this.results.push({ step: req.meta?.tag ?? '', severity: r.severity, message: r.message });
+        return rsp;
+      },
+    };
+  }
+}
+
+/**
+ * What composing the XR produces: the XR with the status the pipeline gives it (Ready, the
+ * desired status fields and the functions' own conditions, as Crossplane's render reports it),
+ * then each composed resource named as Pave will create it.
+ */
+export async function render(input: RenderInput): Promise<RenderOutput> {
   const schemas = new SchemaSet(input.definitions ?? []);
-  const registry = new FunctionRegistry((apiVersion, kind) => schemas.schema(apiVersion, kind));
+  const registry = new ResultRecordingRegistry((apiVersion, kind) => schemas.schema(apiVersion, kind));
   const xr = structuredClone(input.composite);
   const observed: Record<string, ObservedResource> = {};
   for (const o of input.observed ?? []) {
@@ -79,22 +127,45 @@ export async function render(input: RenderInput): Promise<{ objects: Resource[];
   }
   const fnObjects = new Map((input.functions ?? []).map((f) => [f.metadata.name!, f]));
   const result = await compose({ composite: xr, composition: input.composition.spec as CompositionSpec, observed, functions: registry, functionObject: (n) => fnObjects.get(n), baseDir: input.baseDir });
-  const status = structuredClone(xr.status ?? {});
+  const at = (c: Condition): Condition => ({ ...c, lastTransitionTime: RENDER_CONDITION_TIME });
   if (result.fatal) {
-    setConditions(status, synced(false, result.fatal));
-    if (!getCondition(xr, 'Ready')) setConditions(status, ready('False', Reason.Creating));
-    return { objects: [{ ...xr, status }], fatal: result.fatal, events: result.events };
+    const status = { conditions: [at(synced(false, result.fatal)), at(ready('False', Reason.Creating))] };
+    return { objects: [{ ...xr, status }], fatal: result.fatal, events: result.events, results: registry.results };
   }
+  const status: Record<string, any> = {};
   for (const [k, v] of Object.entries(result.composite?.status ?? {})) if (k !== 'conditions') status[k] = v;
-  const unready = Object.entries(result.resources).filter(([, d]) => d.ready !== 'READY_TRUE').map(([n]) => n).sort();
-  setConditions(status, synced(true), unready.length ? ready('False', Reason.Creating, `Unready resources: ${unready.join(', ')}`) : ready('True', Reason.Available));
-  xr.spec = { ...xr.spec, compositionRef: { name: input.composition.metadata.name } };
-  const composed = Object.entries(result.resources).map(([name, d]) => {
-    const o = finishComposed(xr, name, d.resource, observed[name]?.resource.metadata.name);
-    if (!xr.metadata.uid) for (const r of o.metadata.ownerReferences ?? []) delete (r as { uid?: string }).uid;
-    return o;
-  });
-  return { objects: [{ ...xr, status }, ...composed], events: result.events };
+  const unready = Object.entries(result.resources).filter(([, d]) => d.ready !== 'READY_TRUE').map(([n]) => n);
+  const conditions = [at(unready.length ? ready('False', Reason.Creating, `Unready resources: ${listNames(unready)}`) : ready('True', Reason.Available))];
+  for (const c of result.conditions) {
+    if (SYSTEM_CONDITIONS.has(c.type)) continue;
+    const next = at({ type: c.type, status: c.status === 'STATUS_CONDITION_TRUE' ? 'True' : c.status === 'STATUS_CONDITION_FALSE' ? 'False' : 'Unknown', reason: c.reason, ...(c.message ? { message: c.message } : {}) });
+    const i = conditions.findIndex((x) => x.type === c.type);
+    if (i >= 0) conditions[i] = next;
+    else conditions.push(next);
+  }
+  status.conditions = conditions;
+  const composed = Object.entries(result.resources)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, d]) => {
+      const o = finishComposed(xr, name, d.resource, observed[name]?.resource.metadata.name);
+      if (!xr.metadata.uid) for (const r of o.metadata.ownerReferences ?? []) delete (r as { uid?: string }).uid;
+      return o;
+    });
+  return { objects: [{ ...xr, status }, ...composed], events: result.events, results: registry.results };
+}
+
+/**
+ * The documents `pave render` prints, in the shape `crossplane render` prints them: the XR as
+ * only its identity and status (functions can change nothing else) unless the full XR is asked
+ * for, the composed resources, then the results if asked for.
+ */
+export function renderDocuments(out: RenderOutput, opts: { includeFullXr?: boolean; includeFunctionResults?: boolean } = {}): Resource[] {
+  const [xr, ...composed] = out.objects;
+  if (!xr) return [];
+  const identity = { name: xr.metadata.name, ...(xr.metadata.namespace ? { namespace: xr.metadata.namespace } : {}) };
+  const shownXr: Resource = opts.includeFullXr ? xr : { apiVersion: xr.apiVersion, kind: xr.kind, metadata: identity, status: xr.status };
+  const results = opts.includeFunctionResults ? out.results.map((r) => ({ apiVersion: 'render.crossplane.io/v1beta1', kind: 'Result', step: r.step, severity: r.severity, message: r.message }) as unknown as Resource) : [];
+  return [shownXr, ...composed, ...results];
 }
 
 export interface ValidationProblem {

@@ -1,11 +1,22 @@
 import { existsSync, statSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { stringify } from 'yaml';
-import { render, validate } from '../../controlplane/offline.js';
+import { parseDuration } from '../../api/duration.js';
+import { render, renderDocuments, validate } from '../../controlplane/offline.js';
 import { traceRows, traceTree } from '../../controlplane/trace.js';
 import { connect } from '../connection.js';
 import { readManifests } from '../manifests.js';
 import { common, formatTable, resolveType } from '../output.js';
+
+interface RenderFlags {
+  observedResources?: string;
+  observed?: string;
+  includeFullXr?: boolean;
+  includeFunctionResults?: boolean;
+  definitions?: string[];
+  timeout: string;
+  output: string;
+}
 
 /** render, trace, validate: the control plane's commands. */
 export function registerControlPlaneCommands(program: Command): void {
@@ -14,30 +25,67 @@ export function registerControlPlaneCommands(program: Command): void {
     .description('render a composite resource with a composition offline: no server, no cluster, no containers')
     .argument('<xr>', 'file holding the composite resource (XR)')
     .argument('<composition>', 'file holding the Composition')
-    .argument('[functions]', 'file holding the Function objects the pipeline names')
-    .option('--observed <dir>', 'composed resources as they exist now (files or a directory)')
+    .argument('[functions]', 'file or directory holding the Function objects the pipeline names')
+    .option('-o, --observed-resources <path>', 'composed resources as they exist now: a file or a directory')
+    .addOption(new Option('--observed <path>', 'the same as --observed-resources').hideHelp())
+    .option('-x, --include-full-xr', "print the XR's spec and metadata too, not only its name and status")
+    .option('-r, --include-function-results', 'print the results of the pipeline steps as objects of kind Result')
     .option('--definitions <paths...>', 'XRDs and CRDs, so that patches are checked against schemas')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
-    .action(async (xrFile: string, compFile: string, fnFile: string | undefined, o: { observed?: string; definitions?: string[]; output: string }) => {
+    .option('--timeout <duration>', 'how long the pipeline may run (30s, 1m)', '1m')
+    .addOption(new Option('--output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
+    .addHelpText(
+      'after',
+      `
+Output is what crossplane render prints: each document after a "---", the XR first (only its
+name and status unless --include-full-xr), then the composed resources sorted by their
+composition resource name. Composed resources carry the names Pave will give them.
+A fatal result prints nothing on standard output, the error on standard error, and exits 1.
+
+Examples:
+  pave render xr.yaml composition.yaml functions.yaml
+  pave render xr.yaml composition.yaml functions.yaml --observed-resources=observed/
+  pave render xr.yaml composition.yaml functions.yaml -x | pave validate schemas/ -`,
+    )
+    .action(async (xrFile: string, compFile: string, fnFile: string | undefined, o: RenderFlags) => {
       const one = (file: string, what: string) => {
         const objs = readManifests([file]).map((m) => m.object);
         if (objs.length !== 1) throw new Error(`${file}: expected exactly one ${what}, found ${objs.length} objects`);
         return objs[0]!;
       };
+      const observedPath = o.observedResources ?? o.observed;
+      // -o is --observed-resources, as in crossplane render: a Pave habit of "-o json" lands here
+      if (observedPath && !existsSync(observedPath)) {
+        throw new Error(`--observed-resources ${observedPath}: no such file or directory${['yaml', 'json'].includes(observedPath) ? ` (-o is --observed-resources, as in crossplane render; for ${observedPath} output use --output ${observedPath})` : ''}`);
+      }
+      const timeoutMs = parseDuration(o.timeout);
+      if (timeoutMs === undefined) throw new Error(`--timeout: "${o.timeout}" is not a duration (examples: 30s, 1m, 1m30s)`);
+      const composite = one(xrFile, 'composite resource');
       const composition = one(compFile, 'Composition');
       if (composition.kind !== 'Composition') throw new Error(`${compFile}: expected a Composition, found ${composition.kind}`);
+      const ref = composition.spec?.compositeTypeRef ?? {};
+      if (ref.kind !== composite.kind || ref.apiVersion !== composite.apiVersion) {
+        throw new Error(`Composition ${composition.metadata.name}: spec.compositeTypeRef is ${ref.apiVersion}/${ref.kind}, but the XR in ${xrFile} is ${composite.apiVersion}/${composite.kind}`);
+      }
       const functions = fnFile ? readManifests([fnFile]).map((m) => m.object) : [];
-      const observed = o.observed ? readManifests([o.observed]).map((m) => m.object) : [];
+      const observed = observedPath ? readManifests([observedPath]).map((m) => m.object) : [];
       const definitions = o.definitions ? readManifests(o.definitions).map((m) => m.object) : [];
       // module paths resolve as they do for `pave up`: from the directory Pave runs in
-      const out = await render({ composite: one(xrFile, 'composite resource'), composition, functions, observed, definitions, baseDir: process.cwd() });
+      const rendering = render({ composite, composition, functions, observed, definitions, baseDir: process.cwd() });
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the pipeline did not finish within --timeout ${o.timeout}`)), timeoutMs);
+      });
+      const out = await Promise.race([rendering, timedOut]).finally(() => clearTimeout(timer));
       for (const e of out.events) process.stderr.write(`${e.type} ${e.reason}: ${e.message}\n`);
-      if (o.output === 'json') process.stdout.write(JSON.stringify(out.objects, null, 2) + '\n');
-      else process.stdout.write(out.objects.map((x) => stringify(x)).join('---\n'));
       if (out.fatal) {
         process.stderr.write(`error: ${out.fatal}\n`);
         process.exitCode = 1;
+        return;
       }
+      const docs = renderDocuments(out, { includeFullXr: o.includeFullXr, includeFunctionResults: o.includeFunctionResults });
+      if (o.output === 'json') process.stdout.write(JSON.stringify(docs, null, 2) + '\n');
+      // sorted keys, as Crossplane's serializer writes them, so the two outputs diff cleanly
+      else process.stdout.write(docs.map((x) => `---\n${stringify(x, { sortMapEntries: true })}`).join(''));
     });
 
   common(program.command('trace'))
