@@ -168,27 +168,39 @@ export function renderDocuments(out: RenderOutput, opts: { includeFullXr?: boole
   return [shownXr, ...composed, ...results];
 }
 
-export interface ValidationProblem {
-  object: string;
-  problems: string[];
+/** What validation found for one resource. */
+export interface ValidationResult {
+  /** apiVersion and kind as Kubernetes prints a GroupVersionKind: `group/version, Kind=Kind`. */
+  gvk: string;
+  /** metadata.name, or the composition resource name of an unnamed composed resource. */
+  name: string;
+  /** `field: message` for each problem; undefined when no schema for the kind is known. */
+  problems?: string[];
 }
 
 /**
- * Checks objects against the schemas the same files define (CRDs, XRDs) and Crossplane's
- * own, plus the rules of XRDs and compositions. Objects of unknown kinds are listed as skipped.
+ * Checks resources against the schemas extensions define (CRDs, and XRDs through the CRDs
+ * they generate) and Crossplane's own, plus the rules of XRDs and compositions, as
+ * `crossplane beta validate EXTENSIONS RESOURCES` does. An extension that cannot give a
+ * schema (an XRD that does not convert) is reported in `extensionProblems`.
  */
-export function validate(objects: Resource[]): { invalid: ValidationProblem[]; skipped: string[]; valid: number } {
-  const schemas = new SchemaSet(objects);
-  const invalid: ValidationProblem[] = [];
-  const skipped: string[] = [];
-  let valid = 0;
-  for (const o of objects) {
-    const label = `${o.kind} ${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name ?? '(unnamed)'}`;
-    const problems = schemas.check(o);
-    if (problems === undefined) {
-      if (!['CustomResourceDefinition', 'Namespace', 'Secret', 'ConfigMap'].includes(o.kind)) skipped.push(label);
-      continue;
+export function validate(resources: Resource[], extensions: Resource[] = resources): { results: ValidationResult[]; extensionProblems: string[] } {
+  const schemas = new SchemaSet(extensions);
+  const extensionProblems: string[] = [];
+  for (const x of extensions) {
+    if (x.kind !== 'CompositeResourceDefinition' || resources.includes(x)) continue;
+    try {
+      compositeCrd(x as Xrd);
+    } catch (e) {
+      extensionProblems.push(`CompositeResourceDefinition ${x.metadata?.name}: ${e instanceof XrdError ? e.message : String(e)}`);
     }
+  }
+  const results = resources.map((o): ValidationResult => {
+    const [group, version] = o.apiVersion.includes('/') ? o.apiVersion.split('/') : ['', o.apiVersion];
+    const gvk = `${group}/${version}, Kind=${o.kind}`;
+    const name = o.metadata?.name ?? o.metadata?.annotations?.[COMPOSITION_RESOURCE_NAME] ?? '';
+    const problems = schemas.check(o);
+    if (problems === undefined) return { gvk, name };
     if (o.kind === 'CompositeResourceDefinition') {
       try {
         compositeCrd(o as Xrd);
@@ -197,16 +209,15 @@ export function validate(objects: Resource[]): { invalid: ValidationProblem[]; s
       }
     }
     if (o.kind === 'Composition') problems.push(...compositionProblems(o, schemas));
-    if (problems.length) invalid.push({ object: label, problems });
-    else valid++;
-  }
-  return { invalid, skipped, valid };
+    return { gvk, name, problems };
+  });
+  return { results, extensionProblems };
 }
 
 function compositionProblems(c: Resource, schemas: SchemaSet): string[] {
   const out: string[] = [];
   const ref = c.spec?.compositeTypeRef;
-  if (ref && !schemas.schema(ref.apiVersion, ref.kind)) out.push(`spec.compositeTypeRef: no XRD or CRD in these files defines ${ref.apiVersion}/${ref.kind}`);
+  if (ref && !schemas.schema(ref.apiVersion, ref.kind)) out.push(`spec.compositeTypeRef: no XRD or CRD among the extensions defines ${ref.apiVersion}/${ref.kind}`);
   const mode = c.spec?.mode ?? (c.spec?.pipeline ? 'Pipeline' : 'Resources');
   if (mode === 'Pipeline' && !c.spec?.pipeline?.length) out.push('spec.pipeline: a Pipeline composition needs at least one step');
   const steps = new Set<string>();

@@ -91,15 +91,6 @@ describe('pave render, validate and trace', () => {
     assert.match(bad.err, /pipeline step "labels": input.team is required/);
   });
 
-  it('validates claims and compositions against the XRD, naming file, object and field', () => {
-    writeFileSync(join(dir, 'claims.yaml'), `apiVersion: database.example.org/v1alpha1\nkind: PostgreSQLInstance\nmetadata: {name: ok, namespace: default}\nspec: {parameters: {storageGB: 5}}\n---\napiVersion: database.example.org/v1alpha1\nkind: PostgreSQLInstance\nmetadata: {name: broken, namespace: default}\nspec: {parameters: {storageGB: "five"}}\n`);
-    const r = pave(['validate', join(dir, 'xrd.yaml'), join(dir, 'composition.yaml'), join(dir, 'claims.yaml')]);
-    assert.equal(r.code, 1);
-    assert.match(r.out, /claims\.yaml: PostgreSQLInstance default\/broken: .*spec\.parameters\.storageGB/);
-    assert.doesNotMatch(r.out, /default\/ok:/);
-    assert.match(r.out, /3 valid, 1 invalid/);
-  });
-
   describe('trace against a running server', () => {
     let p: Awaited<ReturnType<typeof startPlatform>>;
     before(async () => {

@@ -107,19 +107,53 @@ Examples:
 
   program
     .command('validate')
-    .description('check objects against the schemas of the XRDs and CRDs among them (and Crossplane\'s own), offline')
-    .argument('<paths...>', 'files or directories of YAML or JSON')
-    .action((paths: string[]) => {
-      for (const p of paths) if (!existsSync(p) || !(statSync(p).isFile() || statSync(p).isDirectory())) throw new Error(`${p}: no such file or directory`);
-      const manifests = readManifests(paths);
-      const source = new Map(manifests.map((m) => [m.object, m.source]));
-      const result = validate(manifests.map((m) => m.object));
-      for (const bad of result.invalid) {
-        const src = manifests.find((m) => `${m.object.kind} ${m.object.metadata?.namespace ? `${m.object.metadata.namespace}/` : ''}${m.object.metadata?.name ?? '(unnamed)'}` === bad.object);
-        for (const problem of bad.problems) process.stdout.write(`${src ? `${source.get(src.object)}: ` : ''}${bad.object}: ${problem}\n`);
+    .description('check resources against the schemas of XRDs and CRDs (and Crossplane\'s own), offline, as crossplane beta validate does')
+    .argument('<extensions>', 'XRDs and CRDs: a file, a directory or - for standard input')
+    .argument('[resources...]', 'the resources to check: files, directories or - (default: the objects in <extensions> themselves)')
+    .option('--skip-success-results', 'do not print a line for each valid resource')
+    .option('--error-on-missing-schemas', 'exit 1 when a resource has no schema among the extensions')
+    .addOption(new Option('--cache-dir <dir>', "accepted for crossplane beta validate's scripts; Pave downloads no packages").hideHelp())
+    .addOption(new Option('--clean-cache', "accepted for crossplane beta validate's scripts; Pave downloads no packages").hideHelp())
+    .addHelpText(
+      'after',
+      `
+Each resource gets a line: "[✓] ... validated successfully", "[x] schema validation error ...
+: field: problem", or "[!] could not find CRD/XRD for: ..."; then "Total N resources: M missing
+schemas, S success cases, F failure cases". Exits 1 if a resource is invalid.
+Compositions and XRDs among the resources are checked against Crossplane's own schemas and rules.
+Packages (Provider, Configuration) are not downloaded: give their CRDs as extensions.
+
+Examples:
+  pave validate schemas/ resources/
+  pave render xr.yaml composition.yaml functions.yaml -x | pave validate schemas/ -
+  pave validate platform/            # the XRDs, compositions and claims in one directory`,
+    )
+    .action((extensionsPath: string, resourcePaths: string[], o: { skipSuccessResults?: boolean; errorOnMissingSchemas?: boolean }) => {
+      const paths = [extensionsPath, ...resourcePaths];
+      if (paths.filter((p) => p === '-').length > 1) throw new Error('standard input (-) can be read only once: give it for the extensions or for the resources');
+      for (const p of paths) if (p !== '-' && (!existsSync(p) || !(statSync(p).isFile() || statSync(p).isDirectory()))) throw new Error(`${p}: no such file or directory`);
+      const extensions = readManifests([extensionsPath]).map((m) => m.object);
+      const resources = resourcePaths.length ? readManifests(resourcePaths).map((m) => m.object) : extensions;
+      const { results, extensionProblems } = validate(resources, extensions);
+      if (extensionProblems.length) throw new Error(`cannot use the extensions in ${extensionsPath}: ${extensionProblems.join('; ')}`);
+      let missing = 0;
+      let failures = 0;
+      for (const r of results) {
+        if (!r.problems) {
+          missing++;
+          process.stdout.write(`[!] could not find CRD/XRD for: ${r.gvk}\n`);
+        } else if (r.problems.length) {
+          failures++;
+          for (const problem of r.problems) process.stdout.write(`[x] schema validation error ${r.gvk}, ${r.name} : ${problem}\n`);
+        } else if (!o.skipSuccessResults) process.stdout.write(`[✓] ${r.gvk}, ${r.name} validated successfully\n`);
       }
-      for (const s of result.skipped) process.stdout.write(`skipped ${s}: no schema for its kind in these files\n`);
-      process.stdout.write(`${result.valid} valid, ${result.invalid.length} invalid, ${result.skipped.length} skipped\n`);
-      if (result.invalid.length) process.exitCode = 1;
+      process.stdout.write(`Total ${results.length} resources: ${missing} missing schemas, ${results.length - missing - failures} success cases, ${failures} failure cases\n`);
+      if (failures) {
+        process.stderr.write('error: could not validate all resources\n');
+        process.exitCode = 1;
+      } else if (missing && o.errorOnMissingSchemas) {
+        process.stderr.write('error: could not validate all resources, schema(s) missing\n');
+        process.exitCode = 1;
+      }
     });
 }
