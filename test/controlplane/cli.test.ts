@@ -99,6 +99,8 @@ describe('pave render, validate and trace', () => {
       for (const o of [...yamlDocs(postgresXrd), ...yamlDocs(postgresComposition())]) await p.client.apply(o, { fieldManager: 'test', force: true });
       for (let i = 0; i < 100 && !p.registry.lookup(XR_API, 'PostgreSQLInstance'); i++) await new Promise((r) => setTimeout(r, 20));
       await p.client.create(postgresClaim('traced', 3));
+      // no composition has this label: the XR stays Synced False with a long message
+      await p.client.create(postgresClaim('stuck', 3, { compositionSelector: { matchLabels: { tier: 'none-such' } } }));
       await p.manager.settle(300);
     });
     after(async () => p.close());
@@ -111,6 +113,54 @@ describe('pave render, validate and trace', () => {
       assert.match(lines[1]!, /^PostgreSQLInstance\/traced \(default\)\s+True\s+True\s+Available/);
       assert.match(lines[2]!, /^└─ XPostgreSQLInstance\/traced-\w{5}\s+True\s+True/);
       assert.equal(lines.filter((l) => /NopResource\/traced-\w{5}-\w{5}\s+True\s+True\s+Available/.test(l)).length, 2);
+    });
+
+    it('takes TYPE NAME as two arguments, and TYPE.VERSION.GROUP, as crossplane beta trace does', async () => {
+      const slash = await paveAsync(['trace', 'postgresqlinstance/traced', '-n', 'default', '--data-dir', p.dataDir]);
+      for (const args of [['postgresqlinstance', 'traced'], ['PostgreSQLInstance.database.example.org', 'traced'], ['postgresqlinstances.v1alpha1.database.example.org/traced']]) {
+        const r = await paveAsync(['trace', ...args, '-n', 'default', '--data-dir', p.dataDir]);
+        assert.equal(r.code, 0, `${args.join(' ')}: ${r.err}`);
+        assert.equal(r.out, slash.out, args.join(' '));
+      }
+      const twice = await paveAsync(['trace', 'postgresqlinstance/traced', 'traced', '-n', 'default', '--data-dir', p.dataDir]);
+      assert.equal(twice.code, 1);
+      assert.match(twice.err, /the name is given twice/);
+    });
+
+    it('shortens a long condition message to its end, and shows it whole with -o wide next to the RESOURCE column', async () => {
+      const r = await paveAsync(['trace', 'postgresqlinstance', 'stuck', '-n', 'default', '--data-dir', p.dataDir]);
+      assert.equal(r.code, 0, r.err);
+      const xrRow = r.out.split('\n').find((l) => l.includes('XPostgreSQLInstance/stuck-'));
+      assert.match(xrRow ?? '', /\s+False\s+\S+\s+\w+: \.\.\..{64}$/);
+      assert.doesNotMatch(xrRow ?? '', /cannot select Composition/);
+
+      const wide = await paveAsync(['trace', 'postgresqlinstance', 'stuck', '-n', 'default', '-o', 'wide', '--data-dir', p.dataDir]);
+      assert.equal(wide.code, 0, wide.err);
+      assert.match(wide.out.split('\n')[0]!, /^NAME\s+RESOURCE\s+SYNCED\s+READY\s+STATUS$/);
+      assert.match(wide.out, /XPostgreSQLInstance\/stuck-\w{5}\s+False\s+\S+\s+\w+: cannot select Composition: no compatible Compositions found: .*none-such/);
+
+      const traced = await paveAsync(['trace', 'postgresqlinstance', 'traced', '-n', 'default', '-o', 'wide', '--data-dir', p.dataDir]);
+      assert.deepEqual(traced.out.split('\n').map((l) => /NopResource\/\S+\s+(\S+)/.exec(l)?.[1]).filter(Boolean).sort(), ['db', 'user']);
+    });
+
+    it('prints the tree as {object, children} with -o json, for jq and tools written for crossplane beta trace', async () => {
+      const r = await paveAsync(['trace', 'postgresqlinstance', 'traced', '-n', 'default', '-o', 'json', '--data-dir', p.dataDir]);
+      assert.equal(r.code, 0, r.err);
+      const tree = JSON.parse(r.out);
+      assert.equal(tree.object.kind, 'PostgreSQLInstance');
+      assert.equal(tree.object.status.conditions.find((c: { type: string }) => c.type === 'Ready').status, 'True');
+      assert.equal(tree.children[0].object.kind, 'XPostgreSQLInstance');
+      assert.deepEqual(tree.children[0].children.map((c: { object: { kind: string } }) => c.object.kind), ['NopResource', 'NopResource']);
+    });
+
+    it('shows the connection Secrets, with their namespace, with --show-connection-secrets', async () => {
+      const plain = await paveAsync(['trace', 'postgresqlinstance', 'traced', '-n', 'default', '--data-dir', p.dataDir]);
+      assert.doesNotMatch(plain.out, /Secret\//);
+      for (const flag of ['-s', '--show-connection-secrets']) {
+        const r = await paveAsync(['trace', 'postgresqlinstance', 'traced', '-n', 'default', flag, '--data-dir', p.dataDir]);
+        assert.equal(r.code, 0, r.err);
+        assert.match(r.out, /^[├└]─ Secret\/traced-conn \(default\)\s+-\s+-/m, flag);
+      }
     });
 
     it('lists managed resources with the columns Crossplane prints, the external name included', async () => {

@@ -4,6 +4,8 @@ import { stringify } from 'yaml';
 import { parseDuration } from '../../api/duration.js';
 import { render, renderDocuments, validate } from '../../controlplane/offline.js';
 import { traceRows, traceTree } from '../../controlplane/trace.js';
+import type { TypeInfo } from '../../api/client.js';
+import type { HttpClient } from '../../api/http-client.js';
 import { connect } from '../connection.js';
 import { readManifests } from '../manifests.js';
 import { common, formatTable, resolveType } from '../output.js';
@@ -89,20 +91,38 @@ Examples:
     });
 
   common(program.command('trace'))
-    .description('show a claim or composite resource, its composite and composed resources, with Synced, Ready and why')
-    .argument('<resource>', 'KIND/NAME, e.g. postgresqlinstance/orders-db')
-    .option('-n, --namespace <ns>', 'namespace of a claim', 'default')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
-    .action(async (what: string, o: { namespace: string; output: string; server?: string; dataDir: string }) => {
-      const [typeName, name] = what.split('/');
-      if (!typeName || !name) throw new Error(`expected KIND/NAME, got "${what}"`);
+    .description('show a claim, composite or managed resource with what it composes, Synced, Ready and why, as crossplane beta trace does')
+    .argument('<resource>', "TYPE[.VERSION][.GROUP] or TYPE[.VERSION][.GROUP]/NAME, e.g. postgresqlinstance or postgresqlinstance/orders-db")
+    .argument('[name]', 'the name, unless given in <resource>')
+    .option('-n, --namespace <ns>', 'namespace of a namespaced resource such as a claim', 'default')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['default', 'wide', 'json', 'yaml', 'table']).default('default'))
+    .option('-s, --show-connection-secrets', 'show the Secrets claims and composite resources write their connection details to (not their values)')
+    .addHelpText(
+      'after',
+      `
+The default output shortens condition messages to their last 64 characters; -o wide shows them
+whole and adds the RESOURCE column (the composition resource name). -o json and -o yaml print the
+tree as {object, children, error}, as crossplane beta trace -o json does.
+
+Examples:
+  pave trace postgresqlinstance orders-db -n team-a
+  pave trace postgresqlinstance.database.example.org/orders-db -n team-a -o wide
+  pave trace xpostgresqlinstance orders-db-7xk2p -s`,
+    )
+    .action(async (what: string, nameArg: string | undefined, o: { namespace: string; output: string; showConnectionSecrets?: boolean; server?: string; dataDir: string }) => {
+      const parts = what.split('/');
+      if (parts.length > 2 || !parts[0] || (parts.length === 2 && !parts[1])) throw new Error(`"${what}": give TYPE[.VERSION][.GROUP] NAME or TYPE[.VERSION][.GROUP]/NAME`);
+      if (parts.length === 2 && nameArg) throw new Error(`"${what}" ${nameArg}: the name is given twice; give TYPE NAME or TYPE/NAME`);
+      const name = parts[1] ?? nameArg;
+      if (!name) throw new Error(`"${what}": which one? give its name: pave trace ${what} NAME`);
       const client = connect(o);
-      const t = await resolveType(client, typeName);
+      const t = await resolveTraceType(client, parts[0]);
       const apiVersion = t.group ? `${t.group}/${t.version}` : t.version;
       const obj = await client.get({ apiVersion, kind: t.kind, name, namespace: t.namespaced ? o.namespace : undefined });
-      const tree = await traceTree(client, obj);
+      const tree = await traceTree(client, obj, { connectionSecrets: o.showConnectionSecrets });
       if (o.output === 'json') process.stdout.write(JSON.stringify(tree, null, 2) + '\n');
-      else process.stdout.write(formatTable(traceRows(tree)));
+      else if (o.output === 'yaml') process.stdout.write(stringify(tree));
+      else process.stdout.write(formatTable(traceRows(tree, o.output === 'wide')));
     });
 
   program
@@ -156,4 +176,20 @@ Examples:
         process.exitCode = 1;
       }
     });
+}
+
+/**
+ * Resolves TYPE[.VERSION][.GROUP] as crossplane beta trace does: after the type, a segment
+ * shaped like a Kubernetes version (v1, v1alpha1, v2beta3) picks that version of the group.
+ */
+async function resolveTraceType(client: HttpClient, typeName: string): Promise<TypeInfo> {
+  const [bare, maybeVersion, ...rest] = typeName.split('.');
+  if (maybeVersion && rest.length && /^v\d+((alpha|beta)\d+)?$/.test(maybeVersion)) {
+    const t = await resolveType(client, [bare, ...rest].join('.'));
+    const group = rest.join('.').toLowerCase();
+    const hit = (await client.types()).find((x) => x.group === group && x.kind === t.kind && x.version === maybeVersion);
+    if (!hit) throw new Error(`the server doesn't have version ${maybeVersion} of "${[bare, ...rest].join('.')}"`);
+    return hit;
+  }
+  return resolveType(client, typeName);
 }
