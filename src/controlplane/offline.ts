@@ -44,6 +44,22 @@ export class SchemaSet {
     return this.schemas.get(`${apiVersion}/${kind}`);
   }
 
+  /**
+   * The object with the defaults its schema declares filled in, as the API server stores it.
+   * Fields the schema does not declare are kept: render shows what the functions would see
+   * of the file the user wrote, not a pruned copy.
+   */
+  withDefaults(obj: Resource): Resource {
+    const key = `${obj.apiVersion}/${obj.kind}`;
+    const schema = this.schemas.get(key);
+    if (!schema) return obj;
+    let v = this.validators.get(key);
+    if (!v) this.validators.set(key, (v = compileSchema(schema)));
+    const defaulted = structuredClone(obj) as Record<string, unknown>;
+    v(defaulted);
+    return overlay(defaulted, obj) as Resource;
+  }
+
   /** Problems of one object against its schema: `field: message`, or undefined when no schema is known. */
   check(obj: Resource): string[] | undefined {
     const key = `${obj.apiVersion}/${obj.kind}`;
@@ -55,6 +71,15 @@ export class SchemaSet {
   }
 }
 
+/** `over` laid on `base`: objects merge key by key, anything else in `over` wins. */
+function overlay(base: unknown, over: unknown): unknown {
+  const isObject = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
+  if (!isObject(base) || !isObject(over)) return over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = k in base ? overlay(base[k], v) : v;
+  return out;
+}
+
 export interface RenderInput {
   composite: Resource;
   composition: Resource;
@@ -62,7 +87,10 @@ export interface RenderInput {
   functions?: Resource[];
   /** Observed composed resources (with the crossplane.io/composition-resource-name annotation). */
   observed?: Resource[];
-  /** CRDs and XRDs, so that patches to paths a schema lacks fail as they would on a server. */
+  /**
+   * CRDs and XRDs: the XR gets the defaults of its schema, and patches to paths a schema lacks
+   * fail as they would on a server.
+   */
   definitions?: Resource[];
   /** Where relative function module paths resolve from. */
   baseDir?: string;
@@ -119,7 +147,8 @@ class ResultRecordingRegistry extends FunctionRegistry {
 export async function render(input: RenderInput): Promise<RenderOutput> {
   const schemas = new SchemaSet(input.definitions ?? []);
   const registry = new ResultRecordingRegistry((apiVersion, kind) => schemas.schema(apiVersion, kind));
-  const xr = structuredClone(input.composite);
+  // an XR read from a file lacks the defaults the API server would fill in from its XRD
+  const xr = structuredClone(schemas.withDefaults(input.composite));
   const observed: Record<string, ObservedResource> = {};
   for (const o of input.observed ?? []) {
     const name = o.metadata.annotations?.[COMPOSITION_RESOURCE_NAME];

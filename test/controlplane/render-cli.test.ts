@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { tempDir } from '../support/platform.js';
-import { postgresComposition } from './fixtures.js';
+import { postgresComposition, postgresXrd } from './fixtures.js';
 
 /**
  * `pave render` as a Crossplane user drives it: the flags of `crossplane render`, and output
@@ -129,6 +129,17 @@ describe('pave render with the flags and output of crossplane render', () => {
     assert.equal(r.code, 1);
     assert.equal(r.out, '');
     assert.match(r.err, /Composition two: spec\.compositeTypeRef is database\.example\.org\/v1alpha1\/XRedisCache, but the XR .* is database\.example\.org\/v1alpha1\/XPostgreSQLInstance/);
+  });
+
+  it('fills in the defaults of the XRD given with --xrd, as the API server would', () => {
+    writeFileSync(f('xrd.yaml'), postgresXrd.replace('                  environment:\n                    type: string', '                  environment:\n                    type: string\n                    default: dev'));
+    const without = docs(pave(['render', f('xr.yaml'), f('composition.yaml'), '-x']).out)[0];
+    assert.equal(without.spec.parameters.environment, undefined);
+    const r = pave(['render', f('xr.yaml'), f('composition.yaml'), '-x', '--xrd', f('xrd.yaml')]);
+    assert.equal(r.code, 0, r.err);
+    const shown = docs(r.out)[0];
+    assert.deepEqual(shown.spec.parameters, { storageGB: 8, environment: 'dev' });
+    assert.equal(shown.spec.claimRef.name, 'orders-db');
   });
 
   it('points a Pave user typing -o json at --output', () => {

@@ -15,6 +15,7 @@ interface RenderFlags {
   observed?: string;
   includeFullXr?: boolean;
   includeFunctionResults?: boolean;
+  xrd?: string;
   definitions?: string[];
   timeout: string;
   output: string;
@@ -32,7 +33,8 @@ export function registerControlPlaneCommands(program: Command): void {
     .addOption(new Option('--observed <path>', 'the same as --observed-resources').hideHelp())
     .option('-x, --include-full-xr', "print the XR's spec and metadata too, not only its name and status")
     .option('-r, --include-function-results', 'print the results of the pipeline steps as objects of kind Result')
-    .option('--definitions <paths...>', 'XRDs and CRDs, so that patches are checked against schemas')
+    .option('--xrd <path>', "the XRD of the XR, whose schema's defaults the XR gets")
+    .option('--definitions <paths...>', 'XRDs and CRDs: the XR gets its defaults, and patches are checked against schemas')
     .option('--timeout <duration>', 'how long the pipeline may run (30s, 1m)', '1m')
     .addOption(new Option('--output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
     .addHelpText(
@@ -70,7 +72,7 @@ Examples:
       }
       const functions = fnFile ? readManifests([fnFile]).map((m) => m.object) : [];
       const observed = observedPath ? readManifests([observedPath]).map((m) => m.object) : [];
-      const definitions = o.definitions ? readManifests(o.definitions).map((m) => m.object) : [];
+      const definitions = readManifests([...(o.xrd ? [o.xrd] : []), ...(o.definitions ?? [])]).map((m) => m.object);
       // module paths resolve as they do for `pave up`: from the directory Pave runs in
       const rendering = render({ composite, composition, functions, observed, definitions, baseDir: process.cwd() });
       let timer: NodeJS.Timeout | undefined;
