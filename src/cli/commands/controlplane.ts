@@ -94,7 +94,7 @@ Examples:
 
   common(program.command('trace'))
     .description('show a claim, composite or managed resource with what it composes, Synced, Ready and why, as crossplane beta trace does')
-    .argument('<resource>', "TYPE[.VERSION][.GROUP] or TYPE[.VERSION][.GROUP]/NAME, e.g. postgresqlinstance or postgresqlinstance/orders-db")
+    .argument('<resource>', 'TYPE[.VERSION][.GROUP] followed by NAME, or TYPE[.VERSION][.GROUP]/NAME, e.g. postgresqlinstance/orders-db')
     .argument('[name]', 'the name, unless given in <resource>')
     .option('-n, --namespace <ns>', 'namespace of a namespaced resource such as a claim', 'default')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['default', 'wide', 'json', 'yaml', 'table']).default('default'))
