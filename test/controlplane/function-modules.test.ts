@@ -48,13 +48,13 @@ function pipelineComposition(name: string, step: Record<string, unknown>): Resou
 
 describe('composition functions loaded from modules', () => {
   it('renders the TypeScript example function, compiled by the build, as its README shows', () => {
-    const r = pave(['render', `${EXAMPLE}/xr.yaml`, `${EXAMPLE}/composition.yaml`, `${EXAMPLE}/function.yaml`]);
+    const r = pave(['render', `${EXAMPLE}/xr.yaml`, `${EXAMPLE}/composition.yaml`, `${EXAMPLE}/function.yaml`, '--include-function-results']);
     assert.equal(r.code, 0, r.err);
-    const [xr, database] = parseAllDocuments(r.out).map((d) => d.toJS());
-    assert.equal(xr.spec.compositionRef.name, 'postgresdatabases-owned');
-    assert.equal(database.kind, 'Database');
+    const docs = parseAllDocuments(r.out).map((d) => d.toJS());
+    const database = docs.find((d) => d.kind === 'Database');
     assert.equal(database.metadata.labels['pave.dev/owner'], 'team-reports');
-    assert.match(r.err, /Normal OwnerLabelled: pipeline step "owner-labels": labelled 1 resource for team-reports/);
+    const result = docs.find((d) => d.kind === 'Result');
+    assert.deepEqual({ step: result.step, severity: result.severity, message: result.message }, { step: 'owner-labels', severity: 'SEVERITY_NORMAL', message: 'labelled 1 resource for team-reports' });
   });
 
   it('fails to render with the example function when the owner is missing, naming the annotation to set', () => {
