@@ -30,8 +30,8 @@ const entity = (kind: string, name: string, spec: Record<string, unknown>, metad
   spec,
 });
 
-export function readyCondition(status: 'True' | 'False', reason: string) {
-  return { type: 'Ready', status, reason, lastTransitionTime: new Date().toISOString() };
+export function readyCondition(status: 'True' | 'False', reason: string, message?: string) {
+  return { type: 'Ready', status, reason, ...(message ? { message } : {}), lastTransitionTime: new Date().toISOString() };
 }
 
 export function syncedCondition() {
@@ -77,7 +77,7 @@ export async function seedInfrastructure(client: Client): Promise<{ pending: Res
   const pending = await write({ apiVersion: av, kind: 'BucketObject', metadata: { name: 'orders-store-x1-logs' }, spec: { forProvider: { size: 1 } } }, { conditions: [syncedCondition(), readyCondition('False', 'Creating')] });
   await write(
     { apiVersion: av, kind: 'XBucket', metadata: { name: 'orders-store-x1' }, spec: { resourceRefs: [{ apiVersion: av, kind: 'BucketObject', name: 'orders-store-x1-data' }, { apiVersion: av, kind: 'BucketObject', name: 'orders-store-x1-logs' }] } },
-    { conditions: [syncedCondition(), readyCondition('False', 'Creating')] },
+    { conditions: [syncedCondition(), readyCondition('False', 'Creating', 'Unready resources: logs')] },
   );
   await write(
     { apiVersion: av, kind: 'Bucket', metadata: { name: 'orders-store', namespace: 'default' }, spec: { resourceRef: { apiVersion: av, kind: 'XBucket', name: 'orders-store-x1' }, writeConnectionSecretToRef: { name: 'orders-store-conn' } } },

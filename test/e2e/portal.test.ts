@@ -66,9 +66,12 @@ test('an entity page shows its infrastructure and follows status changes live', 
   await page.getByTestId('infra-graph').waitFor();
   await page.getByTestId('node-BucketObject-orders-store-x1-logs').getByText('Ready: False (Creating)').waitFor();
   await page.getByText('1 of 4 ready').waitFor();
+  // why the composite is not ready, under its row, as pave trace prints it
+  assert.equal(await page.getByTestId('resource-composite').getByTestId('condition-message').innerText(), 'Unready resources: logs');
 
   await completeInfrastructure(p.client);
   await page.getByText('All resources are ready').waitFor({ timeout: 5000 });
+  assert.equal(await page.getByTestId('condition-message').count(), 0, 'nothing to explain once all are ready');
   await page.getByTestId('node-BucketObject-orders-store-x1-logs').getByText('Ready: True (Available)').waitFor();
   // the claim's node shows both of its conditions, as its row in the table does
   await page.getByTestId('node-Bucket-orders-store').getByText('Synced: True (ReconcileSuccess)').waitFor();

@@ -63,6 +63,7 @@ export function InfrastructureTab({ claim }: { claim: Ref }) {
               <tr key={keyOf(n.ref)} data-testid={`resource-${n.role}`}>
                 <td>
                   <span className="muted">{n.ref.kind}</span> {n.ref.name}
+                  <Problem obj={n.obj} />
                 </td>
                 <td>{n.role === 'claim' && !condition(n.obj, 'Synced') ? '—' : <ConditionBadge obj={n.obj} type="Synced" />}</td>
                 <td>
@@ -83,6 +84,22 @@ export function InfrastructureTab({ claim }: { claim: Ref }) {
         {secretName ? <ConnectionSecret namespace={claim.namespace ?? 'default'} name={secretName} /> : <EmptyState title="No connection secret">This claim does not ask for one (spec.writeConnectionSecretToRef).</EmptyState>}
       </div>
       {open && <ObjectDrawer target={open} obj={chain.find((n) => keyOf(n.ref) === keyOf(open))?.obj} onClose={() => setOpen(undefined)} />}
+    </div>
+  );
+}
+
+/**
+ * Why a resource is not healthy, as `pave trace` says it: Synced's message when it is not
+ * True (the reconcile failed), else Ready's when it is not True (still on its way).
+ */
+function Problem({ obj }: { obj: Resource | undefined }) {
+  const synced = condition(obj, 'Synced');
+  const ready = condition(obj, 'Ready');
+  const c = synced && synced.status !== 'True' && synced.message ? synced : ready && ready.status !== 'True' && ready.message ? ready : undefined;
+  if (!c) return null;
+  return (
+    <div className={`condition-message ${c === synced ? 'bad' : 'busy'}`} data-testid="condition-message">
+      {c.message}
     </div>
   );
 }
