@@ -4,7 +4,7 @@ import type { Resource } from '../api/types.js';
 import type { Controller, ControllerContext, ControllerSpec, GVK, ReconcileResult } from '../runtime/controller.js';
 import { getCondition, ready, Reason, setConditions, synced } from './conditions.js';
 import { retryConflicts } from './conflicts.js';
-import { compose, COMPOSITION_RESOURCE_NAME, finishComposed, LABEL_COMPOSITE, type CompositionSpec } from './composition/composer.js';
+import { compose, COMPOSITION_RESOURCE_NAME, finishComposed, LABEL_COMPOSITE, type ComposeSources, type CompositionSpec } from './composition/composer.js';
 import { connectionDigest } from './composition/connection.js';
 import type { ControlPlane } from './control-plane.js';
 import type { ObservedResource } from './functions/types.js';
@@ -14,6 +14,8 @@ import { jsonClone } from '../api/clone.js';
 import { PAUSED } from './managed-annotations.js';
 
 const API = 'apiextensions.crossplane.io/v1';
+/** How soon an XR whose pipeline read credentials or extra resources is composed again. */
+const SOURCES_POLL_MS = 60_000;
 /**
  * The message on a paused XR. Crossplane's reads "(including deletion)" because its XRs carry a
  * finalizer; Pave's XRs have none, so deleting a paused XR still deletes it and what it composed.
@@ -147,6 +149,7 @@ export class CompositeReconciler {
       observed,
       functions: this.cp.functions,
       functionObject: (n) => this.cp.functionObject(n),
+      sources: this.sources(ctx),
     });
     for (const e of result.events) ctx.recorder.event(xr, e.type, e.reason, e.message);
     if (result.fatal) return this.fail(ctx, xr, 'ComposeResources', result.fatal);
@@ -199,10 +202,34 @@ export class CompositeReconciler {
     if (forClaim.length) status.claimConditionTypes = [...new Set(forClaim)].sort();
     else delete status.claimConditionTypes;
     xr = await this.writeStatus(ctx, xr, status);
+    // credentials and extra resources change without anything here changing: look again in a
+    // while, as Crossplane polls its XRs, instead of treating the XR as settled
+    if (result.readSources) return { requeueAfter: SOURCES_POLL_MS };
     if (!dropped.length && !result.events.length) {
       const after = refs.map((r) => `${r.kind}/${r.name}@${versionAfter.get(`${r.kind}/${r.name}`) ?? ''}`);
       this.settled.set(key, `${inputs}${xr.metadata.resourceVersion}|${after.join(',')}`);
     }
+  }
+
+  /** Where a pipeline's credentials and extra resources are read from: the API, as the control plane sees it. */
+  private sources(ctx: ControllerContext): ComposeSources {
+    return {
+      secret: async (namespace, name) => {
+        const s = await this.readSecret(ctx, namespace, name);
+        return s && Object.fromEntries(Object.entries((s.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+      },
+      select: async (sel) => {
+        if (sel.matchName) {
+          const o = await ctx.client.get({ apiVersion: sel.apiVersion, kind: sel.kind, name: sel.matchName, namespace: sel.namespace }).catch((e) => {
+            if (isNotFound(e)) return undefined;
+            throw e;
+          });
+          return o ? [o] : [];
+        }
+        const labelSelector = Object.entries(sel.matchLabels?.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+        return (await ctx.client.list(sel.apiVersion, sel.kind, { namespace: sel.namespace, labelSelector })).items;
+      },
+    };
   }
 
   private async read(ctx: ControllerContext, apiVersion: string, kind: string, name: string, namespace?: string): Promise<Resource | undefined> {

@@ -1,3 +1,4 @@
+import { isNotFound } from '../api/errors.js';
 import type { Resource } from '../api/types.js';
 import type { Platform } from '../platform.js';
 import type { Controller } from '../runtime/controller.js';
@@ -106,8 +107,18 @@ export class ControlPlane {
     return this.platform.manager.informers.get('apiextensions.crossplane.io/v1', 'CompositeResourceDefinition').get(name) as Xrd | undefined;
   }
 
-  functionObject(name: string): Resource | undefined {
-    return this.platform.manager.informers.get('pkg.crossplane.io/v1', 'Function').get(name);
+  /**
+   * The Function object named `name`. A Function applied together with the composition that
+   * names it may not have reached the shared cache yet, so a name no built-in answers to is
+   * looked up in the store too, instead of failing the XR with "no function named".
+   */
+  async functionObject(name: string): Promise<Resource | undefined> {
+    const cached = this.platform.manager.informers.get('pkg.crossplane.io/v1', 'Function').get(name);
+    if (cached || this.functions.has(name)) return cached;
+    return this.platform.client.get({ apiVersion: 'pkg.crossplane.io/v1', kind: 'Function', name }).catch((e) => {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    });
   }
 
   async stop(): Promise<void> {

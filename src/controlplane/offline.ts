@@ -2,7 +2,7 @@ import { compileSchema, type OpenApiSchema } from '../api/schema.js';
 import type { Condition, Resource } from '../api/types.js';
 import { ready, Reason, synced } from './conditions.js';
 import { listNames } from './composite.js';
-import { compose, COMPOSITION_RESOURCE_NAME, finishComposed, type CompositionSpec } from './composition/composer.js';
+import { compose, COMPOSITION_RESOURCE_NAME, finishComposed, selects, type ComposeSources, type CompositionSpec } from './composition/composer.js';
 import { crossplaneCrds } from './crds.js';
 import { FunctionRegistry } from './functions/registry.js';
 import type { CompositionFunction, ObservedResource, Severity } from './functions/types.js';
@@ -94,6 +94,12 @@ export interface RenderInput {
   definitions?: Resource[];
   /** Where relative function module paths resolve from. */
   baseDir?: string;
+  /** Objects a function may ask for in requirements.extraResources. */
+  extraResources?: Resource[];
+  /** Secrets that pipeline steps' credentials name. */
+  credentials?: Resource[];
+  /** The context the first step starts with. */
+  context?: Record<string, unknown>;
 }
 
 /** A non-fatal result a pipeline step returned, as `crossplane render -r` prints it. */
@@ -110,6 +116,8 @@ export interface RenderOutput {
   events: { type: string; reason: string; message: string }[];
   /** Every non-fatal result, in pipeline order. */
   results: StepResult[];
+  /** The context the pipeline ended with. */
+  context: Record<string, unknown>;
 }
 
 /**
@@ -155,11 +163,21 @@ export async function render(input: RenderInput): Promise<RenderOutput> {
     if (name) observed[name] = { resource: o };
   }
   const fnObjects = new Map((input.functions ?? []).map((f) => [f.metadata.name!, f]));
-  const result = await compose({ composite: xr, composition: input.composition.spec as CompositionSpec, observed, functions: registry, functionObject: (n) => fnObjects.get(n), baseDir: input.baseDir });
+  const sources: ComposeSources = {
+    secret: async (namespace, name) => {
+      const s = (input.credentials ?? []).find((c) => c.kind === 'Secret' && c.metadata.name === name && (c.metadata.namespace ?? 'default') === namespace);
+      if (!s) return undefined;
+      const data: Record<string, string> = {};
+      for (const [k, v] of Object.entries((s.data ?? {}) as Record<string, string>)) data[k] = Buffer.from(v, 'base64').toString('utf8');
+      return { ...data, ...((s.stringData ?? {}) as Record<string, string>) };
+    },
+    select: async (sel) => (input.extraResources ?? []).filter((o) => selects(sel, o)),
+  };
+  const result = await compose({ composite: xr, composition: input.composition.spec as CompositionSpec, observed, functions: registry, functionObject: (n) => fnObjects.get(n), baseDir: input.baseDir, sources, context: input.context });
   const at = (c: Condition): Condition => ({ ...c, lastTransitionTime: RENDER_CONDITION_TIME });
   if (result.fatal) {
     const status = { conditions: [at(synced(false, result.fatal)), at(ready('False', Reason.Creating))] };
-    return { objects: [{ ...xr, status }], fatal: result.fatal, events: result.events, results: registry.results };
+    return { objects: [{ ...xr, status }], fatal: result.fatal, events: result.events, results: registry.results, context: result.context };
   }
   const status: Record<string, any> = {};
   for (const [k, v] of Object.entries(result.composite?.status ?? {})) if (k !== 'conditions') status[k] = v;
@@ -180,7 +198,7 @@ export async function render(input: RenderInput): Promise<RenderOutput> {
       if (!xr.metadata.uid) for (const r of o.metadata.ownerReferences ?? []) delete (r as { uid?: string }).uid;
       return o;
     });
-  return { objects: [{ ...xr, status }, ...composed], events: result.events, results: registry.results };
+  return { objects: [{ ...xr, status }, ...composed], events: result.events, results: registry.results, context: result.context };
 }
 
 /**
@@ -188,13 +206,14 @@ export async function render(input: RenderInput): Promise<RenderOutput> {
  * only its identity and status (functions can change nothing else) unless the full XR is asked
  * for, the composed resources, then the results if asked for.
  */
-export function renderDocuments(out: RenderOutput, opts: { includeFullXr?: boolean; includeFunctionResults?: boolean } = {}): Resource[] {
+export function renderDocuments(out: RenderOutput, opts: { includeFullXr?: boolean; includeFunctionResults?: boolean; includeContext?: boolean } = {}): Resource[] {
   const [xr, ...composed] = out.objects;
   if (!xr) return [];
   const identity = { name: xr.metadata.name, ...(xr.metadata.namespace ? { namespace: xr.metadata.namespace } : {}) };
   const shownXr: Resource = opts.includeFullXr ? xr : { apiVersion: xr.apiVersion, kind: xr.kind, metadata: identity, status: xr.status };
   const results = opts.includeFunctionResults ? out.results.map((r) => ({ apiVersion: 'render.crossplane.io/v1beta1', kind: 'Result', step: r.step, severity: r.severity, message: r.message }) as unknown as Resource) : [];
-  return [shownXr, ...composed, ...results];
+  const context = opts.includeContext ? [{ apiVersion: 'render.crossplane.io/v1beta1', kind: 'Context', fields: out.context } as unknown as Resource] : [];
+  return [shownXr, ...composed, ...results, ...context];
 }
 
 /** What validation found for one resource. */

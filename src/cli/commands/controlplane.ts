@@ -1,6 +1,6 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { parseDuration } from '../../api/duration.js';
 import { render, renderDocuments, validate } from '../../controlplane/offline.js';
 import { traceRows, traceTree } from '../../controlplane/trace.js';
@@ -17,8 +17,41 @@ interface RenderFlags {
   includeFunctionResults?: boolean;
   xrd?: string;
   definitions?: string[];
+  extraResources?: string;
+  functionCredentials?: string;
+  contextValues?: string[];
+  contextFiles?: string[];
+  includeContext?: boolean;
   timeout: string;
   output: string;
+}
+
+/** Collects a repeated option's values. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** `KEY=VALUE` pairs of --context-values (VALUE is JSON, or else a string) and --context-files (VALUE names a JSON or YAML file). */
+function renderContext(values: string[] = [], files: string[] = []): Record<string, unknown> {
+  const context: Record<string, unknown> = {};
+  const split = (flag: string, pair: string): [string, string] => {
+    const i = pair.indexOf('=');
+    if (i <= 0) throw new Error(`${flag} ${pair}: expected KEY=VALUE`);
+    return [pair.slice(0, i), pair.slice(i + 1)];
+  };
+  for (const pair of values) {
+    const [k, v] = split('--context-values', pair);
+    try {
+      context[k] = JSON.parse(v);
+    } catch {
+      context[k] = v;
+    }
+  }
+  for (const pair of files) {
+    const [k, file] = split('--context-files', pair);
+    context[k] = parse(readFileSync(file, 'utf8'));
+  }
+  return context;
 }
 
 /** render, trace, validate: the control plane's commands. */
@@ -35,6 +68,11 @@ export function registerControlPlaneCommands(program: Command): void {
     .option('-r, --include-function-results', 'print the results of the pipeline steps as objects of kind Result')
     .option('--xrd <path>', "the XRD of the XR, whose schema's defaults the XR gets")
     .option('--definitions <paths...>', 'XRDs and CRDs: the XR gets its defaults, and patches are checked against schemas')
+    .option('-e, --extra-resources <path>', 'objects a function may ask for in its requirements: a file or a directory')
+    .option('--function-credentials <path>', "Secrets that pipeline steps' credentials name: a file or a directory")
+    .option('--context-values <key=json>', 'context the first step starts with; repeat for more keys, e.g. apiextensions.crossplane.io/environment=\'{"region":"eu"}\'', collect, [])
+    .option('--context-files <key=file>', 'context the first step starts with, the value read from a JSON or YAML file; repeat for more keys', collect, [])
+    .option('-c, --include-context', 'print the context the pipeline ended with, as an object of kind Context')
     .option('--timeout <duration>', 'how long the pipeline may run (30s, 1m)', '1m')
     .addOption(new Option('--output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
     .addHelpText(
@@ -74,7 +112,10 @@ Examples:
       const observed = observedPath ? readManifests([observedPath]).map((m) => m.object) : [];
       const definitions = readManifests([...(o.xrd ? [o.xrd] : []), ...(o.definitions ?? [])]).map((m) => m.object);
       // module paths resolve as they do for `pave up`: from the directory Pave runs in
-      const rendering = render({ composite, composition, functions, observed, definitions, baseDir: process.cwd() });
+      const extraResources = o.extraResources ? readManifests([o.extraResources]).map((m) => m.object) : [];
+      const credentials = o.functionCredentials ? readManifests([o.functionCredentials]).map((m) => m.object) : [];
+      const context = renderContext(o.contextValues, o.contextFiles);
+      const rendering = render({ composite, composition, functions, observed, definitions, baseDir: process.cwd(), extraResources, credentials, context });
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`the pipeline did not finish within --timeout ${o.timeout}`)), timeoutMs);
@@ -86,7 +127,7 @@ Examples:
         process.exitCode = 1;
         return;
       }
-      const docs = renderDocuments(out, { includeFullXr: o.includeFullXr, includeFunctionResults: o.includeFunctionResults });
+      const docs = renderDocuments(out, { includeFullXr: o.includeFullXr, includeFunctionResults: o.includeFunctionResults, includeContext: o.includeContext });
       if (o.output === 'json') process.stdout.write(JSON.stringify(docs, null, 2) + '\n');
       // sorted keys, as Crossplane's serializer writes them, so the two outputs diff cleanly
       else process.stdout.write(docs.map((x) => `---\n${stringify(x, { sortMapEntries: true })}`).join(''));

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Resource } from '../../api/types.js';
 import type { FunctionRegistry } from '../functions/registry.js';
 import type { PatchAndTransformInput } from '../functions/patch-and-transform.js';
-import type { DesiredResource, FunctionCondition, ObservedResource, RunFunctionRequest, State } from '../functions/types.js';
+import type { DesiredResource, FunctionCondition, ObservedResource, ResourceSelector, RunFunctionRequest, RunFunctionResponse, State } from '../functions/types.js';
 import { jsonClone } from '../../api/clone.js';
 
 /** The spec of a Composition (or of a CompositionRevision, which copies it). */
@@ -20,8 +20,32 @@ export interface PipelineStep {
   step: string;
   functionRef: { name: string };
   input?: Record<string, any>;
-  credentials?: unknown[];
+  credentials?: StepCredentials[];
 }
+
+/** A pipeline step's credentials: the Secret whose data the function gets under `name`. */
+export interface StepCredentials {
+  name: string;
+  source: 'None' | 'Secret';
+  secretRef?: { namespace: string; name: string };
+}
+
+/**
+ * What a pipeline may read beyond the XR and its composed resources: the reconciler reads it
+ * from the API, `pave render` from files. compose only asks; it never reads on its own.
+ */
+export interface ComposeSources {
+  /** The Secret's data, decoded, or undefined when there is no such Secret. */
+  secret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
+  /** The objects a function's requirements.extraResources selector matches. */
+  select(selector: ResourceSelector): Promise<Resource[]>;
+}
+
+/**
+ * How many times a step is called while its requirements keep changing, as in Crossplane: a
+ * function that asks for something new every time would otherwise never finish.
+ */
+export const MAX_REQUIREMENT_CALLS = 5;
 
 export interface ComposeRequest {
   composite: Resource;
@@ -32,9 +56,13 @@ export interface ComposeRequest {
   compositeConnectionDetails?: Record<string, string>;
   functions: FunctionRegistry;
   /** The `Function` object of that name, if any. */
-  functionObject?: (name: string) => Resource | undefined;
+  functionObject?: (name: string) => Resource | undefined | Promise<Resource | undefined>;
   /** Where relative function module paths resolve from. */
   baseDir?: string;
+  /** Where credentials and extra resources come from; without it, a step that needs them fails. */
+  sources?: ComposeSources;
+  /** The context the first step starts with (`pave render --context-values`). */
+  context?: Record<string, unknown>;
 }
 
 export interface ComposeEvent {
@@ -53,6 +81,10 @@ export interface ComposeResult {
   conditions: FunctionCondition[];
   /** Set when a step failed or returned a fatal result: the pipeline stopped there. */
   fatal?: string;
+  /** Whether a step read credentials or extra resources, which change without the XR changing. */
+  readSources: boolean;
+  /** The context the last step that ran returned. */
+  context: Record<string, unknown>;
 }
 
 /**
@@ -74,7 +106,8 @@ export async function compose(req: ComposeRequest): Promise<ComposeResult> {
     composite: { resource: { apiVersion: xr.apiVersion, kind: xr.kind, metadata: { name: xr.metadata.name } }, connectionDetails: {} },
     resources: {},
   };
-  let context: Record<string, unknown> = {};
+  let context: Record<string, unknown> = req.context ? jsonClone(req.context) : {};
+  let readSources = false;
   const events: ComposeEvent[] = [];
   const conditions: FunctionCondition[] = [];
   const result = (fatalMessage?: string): ComposeResult => ({
@@ -83,6 +116,8 @@ export async function compose(req: ComposeRequest): Promise<ComposeResult> {
     connectionDetails: desired.composite.connectionDetails ?? {},
     events,
     conditions,
+    readSources,
+    context,
     ...(fatalMessage ? { fatal: fatalMessage } : {}),
   });
   if (!steps.length) return result('the composition has no pipeline steps and no resources');
@@ -95,11 +130,25 @@ export async function compose(req: ComposeRequest): Promise<ComposeResult> {
       input: step.input,
       context,
     };
-    let response;
+    let response: RunFunctionResponse;
     try {
-      const fn = await req.functions.resolve(step.functionRef?.name ?? '', req.functionObject?.(step.functionRef?.name ?? ''), req.baseDir);
-      // built-in functions never change their request; others get a copy they may change freely
-      response = await fn.run(req.functions.isBuiltin(fn) ? request : jsonClone(request));
+      const fn = await req.functions.resolve(step.functionRef?.name ?? '', await req.functionObject?.(step.functionRef?.name ?? ''), req.baseDir);
+      if (step.credentials?.length) {
+        request.credentials = await stepCredentials(step, req.sources);
+        readSources = true;
+      }
+      // a step is called again while the objects it asks for change, with those objects
+      let asked = '{}';
+      for (let call = 1; ; call++) {
+        // built-in functions never change their request; others get a copy they may change freely
+        response = await fn.run(req.functions.isBuiltin(fn) ? request : jsonClone(request));
+        const wanted = response.requirements?.extraResources ?? {};
+        if (stableJson(wanted) === asked) break;
+        if (call === MAX_REQUIREMENT_CALLS) throw new Error(`its requirements were still changing after ${MAX_REQUIREMENT_CALLS} calls`);
+        asked = stableJson(wanted);
+        request.extraResources = await extraResources(wanted, req.sources);
+        readSources = true;
+      }
     } catch (e) {
       return result(`${label} (function ${step.functionRef?.name}) failed: ${(e as Error).message}`);
     }
@@ -112,6 +161,46 @@ export async function compose(req: ComposeRequest): Promise<ComposeResult> {
     context = response.context ?? context;
   }
   return result();
+}
+
+/** The data of the Secrets a step's credentials name, as the function receives them. */
+async function stepCredentials(step: PipelineStep, sources: ComposeSources | undefined): Promise<NonNullable<RunFunctionRequest['credentials']>> {
+  const out: NonNullable<RunFunctionRequest['credentials']> = {};
+  for (const [i, c] of (step.credentials ?? []).entries()) {
+    if (c.source === 'None') continue;
+    const ref = c.secretRef;
+    if (c.source !== 'Secret' || !ref?.name || !ref.namespace) throw new Error(`credentials[${i}] ("${c.name}"): source must be Secret with secretRef.namespace and secretRef.name`);
+    if (!sources) throw new Error(`credentials[${i}] ("${c.name}"): no Secrets can be read here`);
+    const data = await sources.secret(ref.namespace, ref.name);
+    if (!data) throw new Error(`credentials[${i}] ("${c.name}"): Secret ${ref.namespace}/${ref.name} not found`);
+    out[c.name] = { credentialData: { data } };
+  }
+  return out;
+}
+
+/** The objects each selector of a step's requirements matches. */
+async function extraResources(wanted: Record<string, ResourceSelector>, sources: ComposeSources | undefined): Promise<NonNullable<RunFunctionRequest['extraResources']>> {
+  const out: NonNullable<RunFunctionRequest['extraResources']> = {};
+  for (const [name, sel] of Object.entries(wanted)) {
+    if (!sel?.apiVersion || !sel.kind) throw new Error(`requirements.extraResources["${name}"] needs apiVersion and kind`);
+    if (!sel.matchName && !sel.matchLabels) throw new Error(`requirements.extraResources["${name}"] needs matchName or matchLabels`);
+    const items = sources ? await sources.select(sel) : [];
+    out[name] = { items: items.map((resource) => ({ resource })) };
+  }
+  return out;
+}
+
+/** JSON with object keys sorted: two requirements that say the same compare equal. */
+function stableJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
+}
+
+/** Whether an object is one a selector of requirements.extraResources names. */
+export function selects(sel: ResourceSelector, o: Resource): boolean {
+  if (o.apiVersion !== sel.apiVersion || o.kind !== sel.kind) return false;
+  if (sel.namespace && o.metadata.namespace !== sel.namespace) return false;
+  if (sel.matchName) return o.metadata.name === sel.matchName;
+  return Object.entries(sel.matchLabels?.labels ?? {}).every(([k, v]) => o.metadata.labels?.[k] === v);
 }
 
 export const COMPOSITION_RESOURCE_NAME = 'crossplane.io/composition-resource-name';

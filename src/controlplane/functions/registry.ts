@@ -54,6 +54,11 @@ export class FunctionRegistry {
     return this.builtins.has(fn);
   }
 
+  /** Whether `name` names a function without a Function object: a built-in or one registered in code. */
+  has(name: string): boolean {
+    return this.byName.has(name) || BUILTIN_PACKAGES.some(([re]) => re.test(name));
+  }
+
   register(fn: CompositionFunction): void {
     this.byName.set(fn.name, fn);
   }

@@ -44,7 +44,28 @@ export interface RunFunctionRequest {
   input?: Record<string, any>;
   /** Shared between steps; keys are conventionally namespaced (`apiextensions.crossplane.io/environment`). */
   context: Record<string, unknown>;
-  credentials?: Record<string, { data: Record<string, string> }>;
+  /** The step's `credentials`, by name: each the data of the Secret it names, decoded. */
+  credentials?: Record<string, { credentialData: { data: Record<string, string> } }>;
+  /**
+   * What the function asked for in `requirements.extraResources` of its previous call, by the
+   * name it gave: the matching objects (none when nothing matches).
+   */
+  extraResources?: Record<string, { items: { resource: Resource }[] }>;
+}
+
+/** Which objects a function wants to read: one by name, or all with some labels. */
+export interface ResourceSelector {
+  apiVersion: string;
+  kind: string;
+  matchName?: string;
+  matchLabels?: { labels: Record<string, string> };
+  /** For namespaced kinds; without it, every namespace. */
+  namespace?: string;
+}
+
+export interface Requirements {
+  /** Objects the function needs to see: it is called again with them in `extraResources`. */
+  extraResources?: Record<string, ResourceSelector>;
 }
 
 export type Severity = 'SEVERITY_FATAL' | 'SEVERITY_WARNING' | 'SEVERITY_NORMAL';
@@ -71,6 +92,7 @@ export interface RunFunctionResponse {
   results?: FunctionResult[];
   context?: Record<string, unknown>;
   conditions?: FunctionCondition[];
+  requirements?: Requirements;
 }
 
 /** A fatal result as a function returns it. */
