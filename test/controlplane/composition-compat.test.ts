@@ -168,3 +168,44 @@ ${base.split('\n').map((l) => `      ${l}`).join('\n')}
     assert.match(out.fatal ?? '', /patch 0 .*cannot expand toFieldPath spec\.forProvider\.missing\[\*\]\.region/);
   });
 });
+
+describe('readiness: patch-and-transform only ever marks a resource ready, as upstream', () => {
+  const db = `
+    - name: db
+      base: {apiVersion: nop.crossplane.io/v1alpha1, kind: NopResource, spec: {forProvider: {}}}
+      readinessChecks:
+      - {type: MatchString, fieldPath: status.atProvider.state, matchString: available}`;
+  // its own check fails (pending), but its Ready condition is True
+  const observed = [observedAs('db', `
+apiVersion: nop.crossplane.io/v1alpha1
+kind: NopResource
+metadata: {name: net1-db}
+status:
+  atProvider: {state: pending}
+  conditions: [{type: Ready, status: "True", reason: Available}]
+`)];
+  const pipeline = (autoReady: boolean) =>
+    composition(`
+  mode: Pipeline
+  pipeline:
+  - step: pt
+    functionRef: {name: function-patch-and-transform}
+    input:
+      apiVersion: pt.fn.crossplane.io/v1beta1
+      kind: Resources
+      resources:${db.replace(/\n {4}/g, '\n      ')}
+${autoReady ? '  - step: ready\n    functionRef: {name: function-auto-ready}' : ''}`);
+  const readyOf = async (comp: Resource) => (await render({ composite: xr, composition: comp, observed })).objects[0]!.status.conditions.find((c: { type: string }) => c.type === 'Ready');
+
+  it('leaves a resource whose check fails unspecified, so function-auto-ready can still find it ready', async () => {
+    assert.equal((await readyOf(pipeline(true))).status, 'True');
+  });
+
+  it('without a later step, an unspecified resource is not ready', async () => {
+    assert.deepEqual(await readyOf(pipeline(false)), { type: 'Ready', status: 'False', reason: 'Creating', message: 'Unready resources: db', lastTransitionTime: '2024-01-01T00:00:00Z' });
+  });
+
+  it('in Resources mode the readiness checks decide alone', async () => {
+    assert.equal((await readyOf(composition(`  resources:${db.replace(/\n {4}/g, '\n  ')}`))).status, 'False');
+  });
+});

@@ -98,8 +98,8 @@ export async function compose(req: ComposeRequest): Promise<ComposeResult> {
     (c.mode ?? (c.pipeline ? 'Pipeline' : 'Resources')) === 'Pipeline'
       ? c.pipeline ?? []
       : [
+          // its readiness checks decide alone, as in Crossplane's Resources mode: no auto-ready after it
           { step: 'resources', functionRef: { name: 'function-patch-and-transform' }, input: { patchSets: c.patchSets, resources: c.resources, environment: c.environment } },
-          { step: 'readiness', functionRef: { name: 'function-auto-ready' } },
         ];
   const xr = req.composite;
   let desired: State<DesiredResource> = {

@@ -93,13 +93,14 @@ export function patchAndTransform(schemas?: SchemaLookup): CompositionFunction {
           if (observed) {
             try {
               Object.assign(connection, extractConnectionDetails(observed.resource, observed.connectionDetails, tpl.connectionDetails));
-              entry.ready = isReady(observed.resource, tpl.readinessChecks) ? 'READY_TRUE' : 'READY_FALSE';
+              // only ever Ready: an unready resource is left unspecified, as upstream leaves it, so
+              // that a later step (function-auto-ready, say) may still decide it is ready
+              if (isReady(observed.resource, tpl.readinessChecks)) entry.ready = 'READY_TRUE';
             } catch (e) {
               throw new Error(`${where}: ${(e as Error).message}`);
             }
           } else {
             Object.assign(connection, extractConnectionDetails(undefined, undefined, (tpl.connectionDetails ?? []).filter((d) => (d.type ?? (d.value !== undefined ? 'FromValue' : '')) === 'FromValue')));
-            entry.ready = 'READY_FALSE';
           }
           desired.resources[name] = entry;
         }
