@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -7,25 +7,10 @@ import { parseAllDocuments } from 'yaml';
 import { controlPlaneModule } from '../../src/controlplane/index.js';
 import { NopBackend, nopProviderModule } from '../../src/providers/nop/index.js';
 import { startPlatform, tempDir } from '../support/platform.js';
-import { postgresClaim, postgresComposition, postgresXrd, XR_API, yamlDocs } from './fixtures.js';
+import { postgresClaim, postgresComposition, postgresXr, postgresXrd, XR_API, yamlDocs } from './fixtures.js';
+import { runPave as pave } from '../support/process.js';
 
-function pave(args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/pave.js', ...args], { encoding: 'utf8' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-const xr = `
-apiVersion: database.example.org/v1alpha1
-kind: XPostgreSQLInstance
-metadata:
-  name: orders-db-abcde
-  labels:
-    crossplane.io/claim-namespace: team-a
-spec:
-  parameters:
-    storageGB: 8
-  claimRef: {apiVersion: database.example.org/v1alpha1, kind: PostgreSQLInstance, namespace: team-a, name: orders-db}
-`;
+const xr = postgresXr;
 
 /** The server runs in this process, so the CLI must not block its event loop. */
 function paveAsync(args: string[]): Promise<{ code: number; out: string; err: string }> {

@@ -165,3 +165,17 @@ export function postgresClaim(name: string, storageGB = 20, extra: Record<string
 }
 
 export const XR_API = 'database.example.org/v1alpha1';
+
+/** An XR of the seed example as its claim orders-db in team-a makes it, for rendering offline. */
+export const postgresXr = `
+apiVersion: database.example.org/v1alpha1
+kind: XPostgreSQLInstance
+metadata:
+  name: orders-db-abcde
+  labels:
+    crossplane.io/claim-namespace: team-a
+spec:
+  parameters:
+    storageGB: 8
+  claimRef: {apiVersion: database.example.org/v1alpha1, kind: PostgreSQLInstance, namespace: team-a, name: orders-db}
+`;

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -8,13 +7,9 @@ import type { Resource } from '../../src/api/types.js';
 import { NOP_API } from '../../src/providers/nop/index.js';
 import { eventually, tempDir } from '../support/platform.js';
 import { postgresClaim, postgresComposition, postgresXrd, startControlPlane, XR_API, yamlDocs } from './fixtures.js';
+import { runPave as pave } from '../support/process.js';
 
 const EXAMPLE = 'examples/functions/owner-labels';
-
-function pave(args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/pave.js', ...args], { encoding: 'utf8' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 function functionObject(name: string, module: string): Resource {
   return { apiVersion: 'pkg.crossplane.io/v1', kind: 'Function', metadata: { name, annotations: { 'pave.dev/module': module } }, spec: { package: `example.org/${name}:v0.1.0` } };

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -8,6 +7,7 @@ import type { Resource } from '../../src/api/types.js';
 import { NOP_API } from '../../src/providers/nop/index.js';
 import { eventually, tempDir } from '../support/platform.js';
 import { postgresClaim, postgresXrd, startControlPlane, XR_API, yamlDocs } from './fixtures.js';
+import { runPave as pave } from '../support/process.js';
 
 /**
  * A function that needs what is outside the XR: the Secret its step's credentials name, the
@@ -41,11 +41,6 @@ function composition(name: string, compositeTypeRef: { apiVersion: string; kind:
       ],
     },
   };
-}
-
-function pave(args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/pave.js', ...args], { encoding: 'utf8' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
 describe('functions that read credentials, extra resources and context', () => {

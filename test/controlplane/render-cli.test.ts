@@ -1,37 +1,21 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { tempDir } from '../support/platform.js';
-import { postgresComposition, postgresXrd } from './fixtures.js';
+import { postgresComposition, postgresXr, postgresXrd } from './fixtures.js';
+import { runPave as pave } from '../support/process.js';
 
 /**
  * `pave render` as a Crossplane user drives it: the flags of `crossplane render`, and output
  * that can be compared with what `crossplane render` prints for the same files.
  */
 
-function pave(args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/pave.js', ...args], { encoding: 'utf8' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
 const docs = (text: string) => parseAllDocuments(text).map((d) => d.toJS());
 const byTemplate = (objs: { metadata?: { annotations?: Record<string, string> } }[], name: string) => objs.find((o) => o.metadata?.annotations?.['crossplane.io/composition-resource-name'] === name) as any;
 
-const xr = `
-apiVersion: database.example.org/v1alpha1
-kind: XPostgreSQLInstance
-metadata:
-  name: orders-db-abcde
-  labels:
-    crossplane.io/claim-namespace: team-a
-spec:
-  parameters:
-    storageGB: 8
-  claimRef: {apiVersion: database.example.org/v1alpha1, kind: PostgreSQLInstance, namespace: team-a, name: orders-db}
-`;
+const xr = postgresXr;
 
 /** A function that composes "zeta" before "alpha", reports a warning, and fails when asked to. */
 const fnModule = `export default { name: 'function-two', run(req) {

@@ -1,17 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { tempDir } from '../support/platform.js';
 import { postgresComposition, postgresXrd } from './fixtures.js';
+import { runPave as pave } from '../support/process.js';
 
 /** `pave validate` as `crossplane beta validate EXTENSIONS RESOURCES` is used in scripts and CI. */
-
-function pave(args: string[], input?: string) {
-  const r = spawnSync(process.execPath, ['bin/pave.js', ...args], { encoding: 'utf8', input });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 const claim = (name: string, storageGB: unknown) => `apiVersion: database.example.org/v1alpha1\nkind: PostgreSQLInstance\nmetadata: {name: ${name}, namespace: default}\nspec: {parameters: {storageGB: ${JSON.stringify(storageGB)}}}\n`;
 

@@ -7,6 +7,12 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const paveBin = join(repoRoot, 'bin', 'pave.js');
 
+/** Runs the pave CLI to completion (offline commands such as render and validate), with `input` on its standard input. */
+export function runPave(args: string[], input?: string): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [paveBin, ...args], { encoding: 'utf8', input });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
