@@ -1,15 +1,19 @@
 import type { Resource } from '../api/types.js';
 
 /**
- * The CustomResourceDefinitions of Crossplane's own API (apiextensions.crossplane.io/v1 and
- * pkg.crossplane.io/v1), applied when the control plane starts so that Crossplane YAML can be
+ * The CustomResourceDefinitions of Crossplane's own API (apiextensions.crossplane.io and
+ * pkg.crossplane.io), applied when the control plane starts so that Crossplane YAML can be
  * applied unmodified. Schemas declare the fields the controllers rely on and preserve the rest.
  */
 const preserve = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
 const nameRef = { type: 'object', required: ['name'], properties: { name: { type: 'string' } } };
 const labelSelector = { type: 'object', properties: { matchLabels: { type: 'object', additionalProperties: { type: 'string' } } } };
 
-function crd(group: string, kind: string, plural: string, scope: 'Cluster' | 'Namespaced', specSchema: Record<string, unknown>, opts: { shortNames?: string[]; categories?: string[]; columns?: unknown[]; versions?: string[] } = {}): Resource {
+/**
+ * @param specSchema the schema of `spec`, or, with opts.topLevel, of the whole object's fields
+ *   (for kinds that, like EnvironmentConfig, keep their content beside metadata, not in spec)
+ */
+function crd(group: string, kind: string, plural: string, scope: 'Cluster' | 'Namespaced', specSchema: Record<string, unknown>, opts: { shortNames?: string[]; categories?: string[]; columns?: unknown[]; versions?: string[]; topLevel?: boolean } = {}): Resource {
   const versions = opts.versions ?? ['v1'];
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
@@ -23,9 +27,9 @@ function crd(group: string, kind: string, plural: string, scope: 'Cluster' | 'Na
         name: v,
         served: true,
         storage: i === 0,
-        subresources: { status: {} },
+        subresources: opts.topLevel ? {} : { status: {} },
         additionalPrinterColumns: opts.columns ?? [],
-        schema: { openAPIV3Schema: { type: 'object', properties: { spec: specSchema, status: preserve } } },
+        schema: { openAPIV3Schema: { type: 'object', properties: opts.topLevel ? specSchema : { spec: specSchema, status: preserve } } },
       })),
     },
   };
@@ -98,6 +102,14 @@ export function crossplaneCrds(): Resource[] {
       categories: ['crossplane', 'pkg'],
       versions: ['v1', 'v1beta1'],
       columns: [{ name: 'PACKAGE', type: 'string', jsonPath: '.spec.package' }],
+    }),
+    // per-environment settings that function-environment-configs reads; Crossplane serves both
+    // versions, and compositions written for either must find the same objects
+    crd('apiextensions.crossplane.io', 'EnvironmentConfig', 'environmentconfigs', 'Cluster', { data: preserve }, {
+      shortNames: ['envcfg'],
+      versions: ['v1beta1', 'v1alpha1'],
+      topLevel: true,
+      columns: [{ name: 'AGE', type: 'date', jsonPath: '.metadata.creationTimestamp' }],
     }),
   ];
 }
