@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Resource } from '../../api/types.js';
 import { autoReady } from './auto-ready.js';
+import { environmentConfigs } from './environment-configs.js';
 import { patchAndTransform, type SchemaLookup } from './patch-and-transform.js';
 import type { CompositionFunction } from './types.js';
 
@@ -12,6 +13,7 @@ export const MODULE_ANNOTATION = 'pave.dev/module';
 const BUILTIN_PACKAGES: [RegExp, string][] = [
   [/function-patch-and-transform/, 'function-patch-and-transform'],
   [/function-auto-ready/, 'function-auto-ready'],
+  [/function-environment-configs/, 'function-environment-configs'],
 ];
 
 /**
@@ -43,7 +45,7 @@ export class FunctionRegistry {
     schemas?: SchemaLookup,
     private readonly reloadCheckMs = RELOAD_CHECK_MS,
   ) {
-    for (const fn of [patchAndTransform(schemas), autoReady()]) {
+    for (const fn of [patchAndTransform(schemas), autoReady(), environmentConfigs()]) {
       this.builtins.add(fn);
       this.register(fn);
     }
