@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -8,6 +7,7 @@ import type { Resource } from '../../src/api/types.js';
 import { NOP_API } from '../../src/providers/nop/index.js';
 import { eventually, tempDir } from '../support/platform.js';
 import { postgresClaim, postgresXrd, startControlPlane, XR_API, yamlDocs } from './fixtures.js';
+import { runPave as pave } from '../support/process.js';
 
 /**
  * Compositions written for Crossplane that load EnvironmentConfigs with
@@ -67,11 +67,6 @@ function composition(name: string, compositeTypeRef: { apiVersion: string; kind:
   };
 }
 
-function pave(args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/pave.js', ...args], { encoding: 'utf8' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
 describe('function-environment-configs', () => {
   const dir = tempDir('pave-envcfg-');
   const file = (name: string, objs: Resource[]) => {
@@ -107,6 +102,11 @@ describe('function-environment-configs', () => {
       const { bucket } = rendered(render({ environmentConfigs: [{ ref: { name: 'base' } }, { ref: { name: 'prod' } }] }));
       // prod replaces account and network.vpc; base's region and network.subnets survive
       assert.deepEqual(bucket.spec.forProvider, { region: 'eu-west-1', account: '999', vpc: 'vpc-prod', subnets: ['a', 'b'] });
+    });
+
+    it('finds a config written at v1alpha1 in the file, as the API serves it at either version', () => {
+      const { bucket } = rendered(render({ environmentConfigs: [{ ref: { name: 'old' } }] }, [envConfig('old', { region: 'ap-south-1' }, undefined, 'apiextensions.crossplane.io/v1alpha1')]));
+      assert.equal(bucket.spec.forProvider.region, 'ap-south-1');
     });
 
     it('fails naming the config when a Required reference is missing', () => {

@@ -197,7 +197,9 @@ function stableJson(v: unknown): string {
 
 /** Whether an object is one a selector of requirements.extraResources names. */
 export function selects(sel: ResourceSelector, o: Resource): boolean {
-  if (o.apiVersion !== sel.apiVersion || o.kind !== sel.kind) return false;
+  // any version of the kind: the API serves each object at every version of its type
+  const group = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '');
+  if (group(o.apiVersion) !== group(sel.apiVersion) || o.kind !== sel.kind) return false;
   if (sel.namespace && o.metadata.namespace !== sel.namespace) return false;
   if (sel.matchName) return o.metadata.name === sel.matchName;
   return Object.entries(sel.matchLabels?.labels ?? {}).every(([k, v]) => o.metadata.labels?.[k] === v);
