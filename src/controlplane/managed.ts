@@ -13,6 +13,7 @@ import { CREATE_FAILED, CREATE_PENDING, CREATE_SUCCEEDED, createPending, EXTERNA
 import { parseDuration } from '../api/duration.js';
 import type { ExternalClient, ExternalObservation, ManagedKind, ManagedResource, Provider } from './provider.js';
 import { jsonClone } from '../api/clone.js';
+import { ManagementPolicies } from './management-policies.js';
 
 export interface ManagedReconcilerOptions {
   /** How often a resource is observed when its provider has no observeMany (default 10 s). */
@@ -22,65 +23,6 @@ export interface ManagedReconcilerOptions {
   /** Most resources in one observeMany call. */
   batchSize?: number;
   workers?: number;
-}
-
-type Policy = '*' | 'Observe' | 'Create' | 'Update' | 'Delete' | 'LateInitialize';
-
-/**
- * The managementPolicies combinations crossplane-runtime accepts; any other set is refused with
- * Synced=False rather than guessed at. The empty set pauses the resource, like crossplane.io/paused.
- */
-const SUPPORTED_POLICIES: Policy[][] = [
-  ['*'],
-  ['Observe', 'Create', 'Update', 'LateInitialize', 'Delete'],
-  ['Observe'],
-  [],
-  ['Observe', 'Create', 'Update', 'Delete'],
-  ['Observe', 'Create', 'Update', 'LateInitialize'],
-  ['Observe', 'Create', 'Update'],
-  ['Observe', 'Create', 'Delete', 'LateInitialize'],
-  ['Observe', 'Create', 'LateInitialize'],
-  ['Observe', 'Create', 'Delete'],
-  ['Observe', 'Create'],
-  ['Observe', 'Delete'],
-];
-
-/** What spec.managementPolicies and spec.deletionPolicy together allow, by crossplane-runtime's rules. */
-export class ManagementPolicies {
-  private readonly set: Set<Policy>;
-
-  constructor(private readonly mr: ManagedResource) {
-    this.set = new Set((mr.spec.managementPolicies ?? ['*']) as Policy[]);
-  }
-
-  /** The error to report for a combination crossplane-runtime does not support, if this is one. */
-  unsupported(): string | undefined {
-    if (SUPPORTED_POLICIES.some((s) => s.length === this.set.size && s.every((p) => this.set.has(p)))) return undefined;
-    return `\`spec.managementPolicies\` is set to a value([${[...this.set].join(' ')}]) which is not supported. Check docs for supported policies`;
-  }
-
-  paused(): boolean {
-    return this.set.size === 0;
-  }
-
-  allows(p: Policy): boolean {
-    return this.set.has('*') || this.set.has(p);
-  }
-
-  onlyObserve(): boolean {
-    return this.set.size === 1 && this.set.has('Observe');
-  }
-
-  /**
-   * Whether deleting the object deletes the external resource. Where the two fields disagree the
-   * one set to a non-default value wins: Orphan with ["*"] orphans, while Orphan with an explicit
-   * list that names Delete deletes, as does Delete with any list naming Delete or "*".
-   */
-  deletesExternal(): boolean {
-    const orphan = this.mr.spec.deletionPolicy === 'Orphan';
-    if (!orphan && this.allows('Delete')) return true;
-    return !(this.set.size === 1 && this.set.has('*')) && this.set.has('Delete');
-  }
 }
 
 /**
