@@ -22,30 +22,35 @@ const SUPPORTED_POLICIES: Policy[][] = [
   ['Observe', 'Delete'],
 ];
 
-/** What spec.managementPolicies and spec.deletionPolicy together allow, by crossplane-runtime's rules. */
+/**
+ * What spec.managementPolicies and spec.deletionPolicy together allow, by crossplane-runtime's
+ * rules. It reads the list as it is (a handful of entries, repeats allowed) and builds nothing:
+ * the batch poll asks it of every resource every interval.
+ */
 export class ManagementPolicies {
-  private readonly set: Set<Policy>;
+  private readonly list: readonly Policy[];
 
   constructor(private readonly mr: ManagedResource) {
-    this.set = new Set((mr.spec.managementPolicies ?? ['*']) as Policy[]);
+    this.list = (mr.spec.managementPolicies ?? ['*']) as Policy[];
   }
 
   /** The error to report for a combination crossplane-runtime does not support, if this is one. */
   unsupported(): string | undefined {
-    if (SUPPORTED_POLICIES.some((s) => s.length === this.set.size && s.every((p) => this.set.has(p)))) return undefined;
-    return `\`spec.managementPolicies\` is set to a value([${[...this.set].join(' ')}]) which is not supported. Check docs for supported policies`;
+    const set = new Set(this.list);
+    if (SUPPORTED_POLICIES.some((s) => s.length === set.size && s.every((p) => set.has(p)))) return undefined;
+    return `\`spec.managementPolicies\` is set to a value([${[...set].join(' ')}]) which is not supported. Check docs for supported policies`;
   }
 
   paused(): boolean {
-    return this.set.size === 0;
+    return this.list.length === 0;
   }
 
   allows(p: Policy): boolean {
-    return this.set.has('*') || this.set.has(p);
+    return this.list.includes('*') || this.list.includes(p);
   }
 
   onlyObserve(): boolean {
-    return this.set.size === 1 && this.set.has('Observe');
+    return this.only('Observe');
   }
 
   /**
@@ -56,6 +61,11 @@ export class ManagementPolicies {
   deletesExternal(): boolean {
     const orphan = this.mr.spec.deletionPolicy === 'Orphan';
     if (!orphan && this.allows('Delete')) return true;
-    return !(this.set.size === 1 && this.set.has('*')) && this.set.has('Delete');
+    return !this.only('*') && this.list.includes('Delete');
+  }
+
+  /** Whether the list names `p` and nothing else. */
+  private only(p: Policy): boolean {
+    return this.list.length > 0 && this.list.every((x) => x === p);
   }
 }
