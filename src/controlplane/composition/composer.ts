@@ -4,6 +4,7 @@ import type { FunctionRegistry } from '../functions/registry.js';
 import type { PatchAndTransformInput } from '../functions/patch-and-transform.js';
 import type { DesiredResource, FunctionCondition, ObservedResource, ResourceSelector, RunFunctionRequest, RunFunctionResponse, State } from '../functions/types.js';
 import { jsonClone } from '../../api/clone.js';
+import { jsonEqual } from '../../api/equality.js';
 
 /** The spec of a Composition (or of a CompositionRevision, which copies it). */
 export interface CompositionSpec {
@@ -138,14 +139,14 @@ export async function compose(req: ComposeRequest): Promise<ComposeResult> {
         readSources = true;
       }
       // a step is called again while the objects it asks for change, with those objects
-      let asked = '{}';
+      let asked: Record<string, ResourceSelector> = {};
       for (let call = 1; ; call++) {
         // built-in functions never change their request; others get a copy they may change freely
         response = await fn.run(req.functions.isBuiltin(fn) ? request : jsonClone(request));
         const wanted = response.requirements?.extraResources ?? {};
-        if (stableJson(wanted) === asked) break;
+        if (jsonEqual(wanted, asked)) break;
         if (call === MAX_REQUIREMENT_CALLS) throw new Error(`its requirements were still changing after ${MAX_REQUIREMENT_CALLS} calls`);
-        asked = stableJson(wanted);
+        asked = wanted;
         request.extraResources = await extraResources(wanted, req.sources);
         readSources = true;
       }
@@ -188,11 +189,6 @@ async function extraResources(wanted: Record<string, ResourceSelector>, sources:
     out[name] = { items: items.map((resource) => ({ resource })) };
   }
   return out;
-}
-
-/** JSON with object keys sorted: two requirements that say the same compare equal. */
-function stableJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
 }
 
 /** Whether an object is one a selector of requirements.extraResources names. */

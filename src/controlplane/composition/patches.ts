@@ -1,6 +1,7 @@
 import { expandWildcards, FieldPathError, formatFieldPath, getFieldPath, schemaAllowsPath, setFieldPath } from '../fieldpath.js';
 import { applyTransforms, goFormat, type Transform } from './transforms.js';
 import { jsonClone } from '../../api/clone.js';
+import { jsonEqual } from '../../api/equality.js';
 
 /**
  * Crossplane's patches: copy a value between the composite resource (XR) and a composed
@@ -224,7 +225,7 @@ function mergeMode(p: Patch): MergeMode | undefined {
 function mergeValue(existing: unknown, incoming: unknown, mode: MergeMode): unknown {
   if (existing === undefined || existing === null || incoming === null) return incoming;
   if (mode.append && Array.isArray(existing) && Array.isArray(incoming)) {
-    incoming = incoming.filter((x) => !existing.some((e) => sameJson(e, x)));
+    incoming = incoming.filter((x) => !existing.some((e) => jsonEqual(e, x)));
   }
   const wrapper: Record<string, unknown> = { value: jsonClone(existing) };
   mergeInto(wrapper, { value: incoming }, mode);
@@ -250,10 +251,6 @@ function isEmpty(v: unknown): boolean {
   if (v === undefined || v === null || v === '' || v === 0 || v === false) return true;
   if (Array.isArray(v)) return v.length === 0;
   return isObject(v) && Object.keys(v).length === 0;
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
