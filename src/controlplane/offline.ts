@@ -1,6 +1,7 @@
 import { compileSchema, type OpenApiSchema } from '../api/schema.js';
 import type { Condition, Resource } from '../api/types.js';
 import { ready, Reason, synced } from './conditions.js';
+import { overlay } from './overlay.js';
 import { listNames } from './composite.js';
 import { compose, COMPOSITION_RESOURCE_NAME, finishComposed, selects, type ComposeSources, type CompositionSpec } from './composition/composer.js';
 import { crossplaneCrds } from './crds.js';
@@ -69,15 +70,6 @@ export class SchemaSet {
     if (!v) this.validators.set(key, (v = compileSchema(schema)));
     return v(structuredClone(obj) as Record<string, unknown>, { strict: true }).causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message));
   }
-}
-
-/** `over` laid on `base`: objects merge key by key, anything else in `over` wins. */
-function overlay(base: unknown, over: unknown): unknown {
-  const isObject = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
-  if (!isObject(base) || !isObject(over)) return over;
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = k in base ? overlay(base[k], v) : v;
-  return out;
 }
 
 export interface RenderInput {

@@ -1,6 +1,6 @@
 import type { Resource } from '../../api/types.js';
-import { jsonClone } from '../../api/clone.js';
 import { getFieldPath, setFieldPath } from '../fieldpath.js';
+import { overlay } from '../overlay.js';
 import { ENVIRONMENT_KEY } from './patch-and-transform.js';
 import { fatal, type CompositionFunction, type ResourceSelector, type RunFunctionRequest, type RunFunctionResponse } from './types.js';
 
@@ -94,12 +94,12 @@ export function environmentConfigs(): CompositionFunction {
           // an entry whose labels all came out empty was not asked for: it contributes nothing
           if (!items || !wanted[requirementName(i)]) continue;
           for (const config of chosen(source, i, items.map((it) => it.resource), spec.policy?.resolution)) {
-            environment = deepMerge(environment, placed(config, source.toFieldPath, i));
+            environment = overlay(environment, placed(config, source.toFieldPath, i)) as Record<string, any>;
           }
         }
         // the order of precedence is upstream's: selected configs, then the context's environment, then defaultData
-        if (inputEnvironment && typeof inputEnvironment === 'object') environment = deepMerge(inputEnvironment, environment);
-        if (spec.defaultData) environment = deepMerge(spec.defaultData, environment);
+        if (inputEnvironment && typeof inputEnvironment === 'object') environment = overlay(inputEnvironment, environment) as Record<string, any>;
+        if (spec.defaultData) environment = overlay(spec.defaultData, environment) as Record<string, any>;
         if (environment.apiVersion === undefined && environment.kind === undefined) {
           environment = { apiVersion: 'internal.crossplane.io/v1alpha1', kind: 'Environment', ...environment };
         }
@@ -218,15 +218,3 @@ function placed(config: Resource, toFieldPath: string | undefined, i: number): R
   }
   return out;
 }
-
-/** `over` laid on `base`: objects present in both are merged key by key, anything else replaced. Neither is changed. */
-function deepMerge(base: Record<string, any>, over: Record<string, any>): Record<string, any> {
-  const out: Record<string, any> = jsonClone(base);
-  for (const [k, v] of Object.entries(over)) {
-    const b = out[k];
-    out[k] = isObject(v) && isObject(b) ? deepMerge(b, v) : jsonClone(v);
-  }
-  return out;
-}
-
-const isObject = (v: unknown): v is Record<string, any> => v !== null && typeof v === 'object' && !Array.isArray(v);
