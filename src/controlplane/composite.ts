@@ -5,7 +5,7 @@ import type { Controller, ControllerContext, ControllerSpec, GVK, ReconcileResul
 import { getCondition, ready, Reason, setConditions, synced } from './conditions.js';
 import { retryConflicts } from './conflicts.js';
 import { compose, COMPOSITION_RESOURCE_NAME, finishComposed, LABEL_COMPOSITE, type ComposeSources, type CompositionSpec } from './composition/composer.js';
-import { connectionDigest } from './composition/connection.js';
+import { connectionDigest, decodeSecretData } from './composition/connection.js';
 import type { ControlPlane } from './control-plane.js';
 import type { ObservedResource } from './functions/types.js';
 import { LABEL_COMPOSITION_NAME, revisionIndex } from './revisions.js';
@@ -216,7 +216,7 @@ export class CompositeReconciler {
     return {
       secret: async (namespace, name) => {
         const s = await this.readSecret(ctx, namespace, name);
-        return s && Object.fromEntries(Object.entries((s.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+        return s && decodeSecretData((s.data ?? {}) as Record<string, string>);
       },
       select: async (sel) => {
         if (sel.matchName) {
@@ -264,8 +264,7 @@ export class CompositeReconciler {
     const ref = o.spec?.writeConnectionSecretToRef;
     if (!ref?.name) return undefined;
     const s = await this.readSecret(ctx, ref.namespace ?? o.metadata.namespace ?? 'default', ref.name);
-    if (!s?.data) return undefined;
-    return Object.fromEntries(Object.entries(s.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+    return s?.data ? decodeSecretData(s.data as Record<string, string>) : undefined;
   }
 
   /** Writes the XR's connection secret when its content changed; returns the publish time. */

@@ -1,6 +1,7 @@
 import { compileSchema, type OpenApiSchema } from '../api/schema.js';
 import type { Condition, Resource } from '../api/types.js';
 import { ready, Reason, synced } from './conditions.js';
+import { decodeSecretData } from './composition/connection.js';
 import { overlay } from './overlay.js';
 import { listNames } from './composite.js';
 import { compose, COMPOSITION_RESOURCE_NAME, finishComposed, selects, type ComposeSources, type CompositionSpec } from './composition/composer.js';
@@ -159,9 +160,7 @@ export async function render(input: RenderInput): Promise<RenderOutput> {
     secret: async (namespace, name) => {
       const s = (input.credentials ?? []).find((c) => c.kind === 'Secret' && c.metadata.name === name && (c.metadata.namespace ?? 'default') === namespace);
       if (!s) return undefined;
-      const data: Record<string, string> = {};
-      for (const [k, v] of Object.entries((s.data ?? {}) as Record<string, string>)) data[k] = Buffer.from(v, 'base64').toString('utf8');
-      return { ...data, ...((s.stringData ?? {}) as Record<string, string>) };
+      return { ...decodeSecretData((s.data ?? {}) as Record<string, string>), ...((s.stringData ?? {}) as Record<string, string>) };
     },
     select: async (sel) => (input.extraResources ?? []).filter((o) => selects(sel, o)),
   };

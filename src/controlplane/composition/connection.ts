@@ -49,6 +49,13 @@ export function extractConnectionDetails(observed: Resource | undefined, secret:
  * A digest of connection secret content, for remembering what was last written without keeping
  * the credentials themselves in memory.
  */
+/** A Secret's `data` (base64, as the API holds it) as plain strings. */
+export function decodeSecretData(data: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(data)) out[k] = Buffer.from(v, 'base64').toString('utf8');
+  return out;
+}
+
 export function connectionDigest(...parts: unknown[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('base64url');
 }
