@@ -6,7 +6,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import type { Resource } from '../../src/api/types.js';
 import { NOP_API } from '../../src/providers/nop/index.js';
 import { eventually, tempDir } from '../support/platform.js';
-import { postgresClaim, postgresXrd, startControlPlane, XR_API, yamlDocs } from './fixtures.js';
+import { pipelineOf, postgresClaim, postgresXrd, startControlPlane, XR_API, yamlDocs } from './fixtures.js';
 import { runPave as pave } from '../support/process.js';
 
 /**
@@ -38,33 +38,24 @@ function envConfig(name: string, data: Record<string, unknown>, labels?: Record<
  */
 function composition(name: string, compositeTypeRef: { apiVersion: string; kind: string }, spec: Record<string, unknown>, composed = { apiVersion: 's3.aws.upbound.io/v1beta1', kind: 'Bucket' }): Resource {
   const fromEnv = (from: string, to: string) => ({ type: 'FromEnvironmentFieldPath', fromFieldPath: from, toFieldPath: `spec.forProvider.${to}` });
-  return {
-    apiVersion: 'apiextensions.crossplane.io/v1',
-    kind: 'Composition',
-    metadata: { name },
-    spec: {
-      compositeTypeRef,
-      mode: 'Pipeline',
-      pipeline: [
-        { step: 'environmentConfigs', functionRef: { name: 'function-environment-configs' }, input: { apiVersion: 'environmentconfigs.fn.crossplane.io/v1beta1', kind: 'Input', spec } },
-        {
-          step: 'patch-and-transform',
-          functionRef: { name: 'function-patch-and-transform' },
-          input: {
-            apiVersion: 'pt.fn.crossplane.io/v1beta1',
-            kind: 'Resources',
-            resources: [
-              {
-                name: 'bucket',
-                base: { ...composed, spec: { forProvider: { region: 'us-east-1' } } },
-                patches: [fromEnv('region', 'region'), fromEnv('account', 'account'), fromEnv('network.vpc', 'vpc'), fromEnv('network.subnets', 'subnets'), fromEnv('tier', 'tier')],
-              },
-            ],
+  return pipelineOf(name, compositeTypeRef, [
+    { step: 'environmentConfigs', functionRef: { name: 'function-environment-configs' }, input: { apiVersion: 'environmentconfigs.fn.crossplane.io/v1beta1', kind: 'Input', spec } },
+    {
+      step: 'patch-and-transform',
+      functionRef: { name: 'function-patch-and-transform' },
+      input: {
+        apiVersion: 'pt.fn.crossplane.io/v1beta1',
+        kind: 'Resources',
+        resources: [
+          {
+            name: 'bucket',
+            base: { ...composed, spec: { forProvider: { region: 'us-east-1' } } },
+            patches: [fromEnv('region', 'region'), fromEnv('account', 'account'), fromEnv('network.vpc', 'vpc'), fromEnv('network.subnets', 'subnets'), fromEnv('tier', 'tier')],
           },
-        },
-      ],
+        ],
+      },
     },
-  };
+  ]);
 }
 
 describe('function-environment-configs', () => {

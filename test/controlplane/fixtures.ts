@@ -179,3 +179,8 @@ spec:
     storageGB: 8
   claimRef: {apiVersion: database.example.org/v1alpha1, kind: PostgreSQLInstance, namespace: team-a, name: orders-db}
 `;
+
+/** A Pipeline-mode Composition of `steps` for XRs of `compositeTypeRef`. */
+export function pipelineOf(name: string, compositeTypeRef: { apiVersion: string; kind: string }, steps: Record<string, unknown>[]): Resource {
+  return { apiVersion: 'apiextensions.crossplane.io/v1', kind: 'Composition', metadata: { name }, spec: { compositeTypeRef, mode: 'Pipeline', pipeline: steps } };
+}

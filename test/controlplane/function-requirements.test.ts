@@ -6,7 +6,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import type { Resource } from '../../src/api/types.js';
 import { NOP_API } from '../../src/providers/nop/index.js';
 import { eventually, tempDir } from '../support/platform.js';
-import { postgresClaim, postgresXrd, startControlPlane, XR_API, yamlDocs } from './fixtures.js';
+import { pipelineOf, postgresClaim, postgresXrd, startControlPlane, XR_API, yamlDocs } from './fixtures.js';
 import { runPave as pave } from '../support/process.js';
 
 /**
@@ -28,19 +28,10 @@ const configMap = (name: string, tier: string): Resource => ({ apiVersion: 'v1',
 const tokenSecret: Resource = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'tiers-api', namespace: 'crossplane-system' }, data: { token: Buffer.from('s3cr3t-token').toString('base64') } };
 
 function composition(name: string, compositeTypeRef: { apiVersion: string; kind: string }, input: Record<string, unknown> = {}): Resource {
-  return {
-    apiVersion: 'apiextensions.crossplane.io/v1',
-    kind: 'Composition',
-    metadata: { name },
-    spec: {
-      compositeTypeRef,
-      mode: 'Pipeline',
-      pipeline: [
-        { step: 'tiers', functionRef: { name: 'function-tiers' }, input, credentials: [{ name: 'api', source: 'Secret', secretRef: { namespace: 'crossplane-system', name: 'tiers-api' } }] },
-        { step: 'ready', functionRef: { name: 'function-auto-ready' } },
-      ],
-    },
-  };
+  return pipelineOf(name, compositeTypeRef, [
+    { step: 'tiers', functionRef: { name: 'function-tiers' }, input, credentials: [{ name: 'api', source: 'Secret', secretRef: { namespace: 'crossplane-system', name: 'tiers-api' } }] },
+    { step: 'ready', functionRef: { name: 'function-auto-ready' } },
+  ]);
 }
 
 describe('functions that read credentials, extra resources and context', () => {
