@@ -109,12 +109,13 @@ export class ClaimReconciler {
     // a name chosen a moment ago (random, and not yet used for a create) names no XR: nothing to read
     let xr = xrName === cached.spec?.resourceRef?.name ? await this.getXr(ctx, xrName) : undefined;
     const want = this.xrSpec(claim, xr);
+    const annotations = this.xrAnnotations(claim);
     if (!xr) {
       try {
         xr = await ctx.client.create({
           apiVersion: this.xrGvk.apiVersion,
           kind: this.xrGvk.kind,
-          metadata: { name: xrName, labels: this.xrLabels(claim), ...(Object.keys(this.xrAnnotations(claim)).length ? { annotations: this.xrAnnotations(claim) } : {}) },
+          metadata: { name: xrName, labels: this.xrLabels(claim), ...(Object.keys(annotations).length ? { annotations } : {}) },
           spec: want,
         });
       } catch (e) {
@@ -126,9 +127,9 @@ export class ClaimReconciler {
         return this.fail(ctx, claim, `composite resource ${xrName} is already bound to claim ${bound.namespace}/${bound.name}`, false);
       }
       const labels = { ...(xr.metadata.labels ?? {}), ...this.xrLabels(claim) };
-      const annotations = { ...(xr.metadata.annotations ?? {}), ...this.xrAnnotations(claim) };
-      if (!jsonEqual(want, xr.spec) || !jsonEqual(labels, xr.metadata.labels ?? {}) || !jsonEqual(annotations, xr.metadata.annotations ?? {})) {
-        xr = await ctx.client.update({ ...xr, metadata: { ...xr.metadata, labels, ...(Object.keys(annotations).length ? { annotations } : {}) }, spec: want });
+      const merged = { ...(xr.metadata.annotations ?? {}), ...annotations };
+      if (!jsonEqual(want, xr.spec) || !jsonEqual(labels, xr.metadata.labels ?? {}) || !jsonEqual(merged, xr.metadata.annotations ?? {})) {
+        xr = await ctx.client.update({ ...xr, metadata: { ...xr.metadata, labels, ...(Object.keys(merged).length ? { annotations: merged } : {}) }, spec: want });
       }
     }
 
