@@ -227,9 +227,9 @@ export class ClaimReconciler {
 
   /**
    * The claim's annotations, except Kubernetes' own (kubectl's last-applied-configuration and the
-   * like), as Crossplane propagates them. Argo CD's tracking id is kept back too: Argo CD ignores a
-   * copy that names another object, but Pave's sync prunes by the app name in it alone, so an XR
-   * carrying its claim's id would be pruned as if Git had dropped it.
+   * like), as Crossplane propagates them. Argo CD's tracking id is kept back too: sync ignores a
+   * copy that names another object, but the live state indexes objects by the app name in it, so
+   * every status change of the XR would wake its claim's Application for nothing.
    */
   private xrAnnotations(claim: Resource): Record<string, string> {
     return Object.fromEntries(Object.entries(claim.metadata.annotations ?? {}).filter(([k]) => !kubernetesReserved(k) && k !== ARGOCD_TRACKING_ID));
