@@ -4,10 +4,10 @@ import { ready, Reason, synced } from './conditions.js';
 import { decodeSecretData } from './composition/connection.js';
 import { overlay } from './overlay.js';
 import { listNames } from './composite.js';
-import { compose, COMPOSITION_RESOURCE_NAME, finishComposed, selects, type ComposeSources, type CompositionSpec } from './composition/composer.js';
+import { compose, COMPOSITION_RESOURCE_NAME, finishComposed, selects, type ComposeSources, type CompositionSpec, type StepResult } from './composition/composer.js';
 import { crossplaneCrds } from './crds.js';
 import { FunctionRegistry } from './functions/registry.js';
-import type { CompositionFunction, ObservedResource, Severity } from './functions/types.js';
+import type { ObservedResource } from './functions/types.js';
 import { claimCrd, compositeCrd, XrdError, type Xrd } from './xrd-crds.js';
 
 /**
@@ -95,13 +95,6 @@ export interface RenderInput {
   context?: Record<string, unknown>;
 }
 
-/** A non-fatal result a pipeline step returned, as `crossplane render -r` prints it. */
-export interface StepResult {
-  step: string;
-  severity: Severity;
-  message: string;
-}
-
 export interface RenderOutput {
   /** The XR (its input spec and metadata, the status composition gives it), then each composed resource, sorted by composition resource name. */
   objects: Resource[];
@@ -123,23 +116,6 @@ export const RENDER_CONDITION_TIME = '2024-01-01T00:00:00Z';
 /** Condition types Crossplane owns: a function may not set them on the XR. */
 const SYSTEM_CONDITIONS = new Set(['Synced', 'Ready']);
 
-/** A registry that notes each step's results, so render can print them with the step's name. */
-class ResultRecordingRegistry extends FunctionRegistry {
-  readonly results: StepResult[] = [];
-
-  override async resolve(...args: Parameters<FunctionRegistry['resolve']>): Promise<CompositionFunction> {
-    const fn = await super.resolve(...args);
-    return {
-      name: fn.name,
-      run: async (req) => {
-        const rsp = await fn.run(req);
-        for (const r of rsp.results ?? []) if (r.severity !== 'SEVERITY_FATAL') this.results.push({ step: req.meta?.tag ?? '', severity: r.severity, message: r.message });
-        return rsp;
-      },
-    };
-  }
-}
-
 /**
  * What composing the XR produces: the XR with the status the pipeline gives it (Ready, the
  * desired status fields and the functions' own conditions, as Crossplane's render reports it),
@@ -147,7 +123,7 @@ class ResultRecordingRegistry extends FunctionRegistry {
  */
 export async function render(input: RenderInput): Promise<RenderOutput> {
   const schemas = new SchemaSet(input.definitions ?? []);
-  const registry = new ResultRecordingRegistry((apiVersion, kind) => schemas.schema(apiVersion, kind));
+  const registry = new FunctionRegistry((apiVersion, kind) => schemas.schema(apiVersion, kind));
   // an XR read from a file lacks the defaults the API server would fill in from its XRD
   const xr = structuredClone(schemas.withDefaults(input.composite));
   const observed: Record<string, ObservedResource> = {};
@@ -168,7 +144,7 @@ export async function render(input: RenderInput): Promise<RenderOutput> {
   const at = (c: Condition): Condition => ({ ...c, lastTransitionTime: RENDER_CONDITION_TIME });
   if (result.fatal) {
     const status = { conditions: [at(synced(false, result.fatal)), at(ready('False', Reason.Creating))] };
-    return { objects: [{ ...xr, status }], fatal: result.fatal, events: result.events, results: registry.results, context: result.context };
+    return { objects: [{ ...xr, status }], fatal: result.fatal, events: result.events, results: result.results, context: result.context };
   }
   const status: Record<string, any> = {};
   for (const [k, v] of Object.entries(result.composite?.status ?? {})) if (k !== 'conditions') status[k] = v;
@@ -189,7 +165,7 @@ export async function render(input: RenderInput): Promise<RenderOutput> {
       if (!xr.metadata.uid) for (const r of o.metadata.ownerReferences ?? []) delete (r as { uid?: string }).uid;
       return o;
     });
-  return { objects: [{ ...xr, status }, ...composed], events: result.events, results: registry.results, context: result.context };
+  return { objects: [{ ...xr, status }, ...composed], events: result.events, results: result.results, context: result.context };
 }
 
 /**

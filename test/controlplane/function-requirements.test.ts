@@ -20,7 +20,7 @@ const tiersModule = `export default { name: 'function-tiers', run(req) {
   const token = req.credentials?.api?.credentialData.data.token ?? '';
   const region = req.context['apiextensions.crossplane.io/environment']?.region ?? 'none';
   req.desired.resources.tiered = { resource: { apiVersion: '${NOP_API}', kind: 'NopResource', spec: { forProvider: { tiers, tokenLength: token.length, region } } } };
-  return { desired: req.desired, context: { ...req.context, seen: tiers.length }, requirements: { extraResources: { tiers: { apiVersion: 'v1', kind: 'ConfigMap', matchLabels: { labels: { 'example.org/tier': 'gold' } } } } } };
+  return { desired: req.desired, context: { ...req.context, seen: tiers.length }, results: [{ severity: 'SEVERITY_NORMAL', message: 'tiers: ' + tiers.length }], requirements: { extraResources: { tiers: { apiVersion: 'v1', kind: 'ConfigMap', matchLabels: { labels: { 'example.org/tier': 'gold' } } } } } };
 } };
 `;
 
@@ -52,13 +52,15 @@ describe('functions that read credentials, extra resources and context', () => {
     it('calls a step again with the objects it asks for, its credentials and the context given', () => {
       const extra = file('extra.yaml', [configMap('gold-a', 'gold'), configMap('silver-b', 'silver'), configMap('gold-c', 'gold')]);
       const creds = file('creds.yaml', [tokenSecret]);
-      const r = pave(['render', ...args(), '--extra-resources', extra, '--function-credentials', creds, '--context-values', 'apiextensions.crossplane.io/environment={"region":"eu"}', '--include-context']);
+      const r = pave(['render', ...args(), '--extra-resources', extra, '--function-credentials', creds, '--context-values', 'apiextensions.crossplane.io/environment={"region":"eu"}', '--include-context', '--include-function-results']);
       assert.equal(r.code, 0, r.err);
       const docs = parseAllDocuments(r.out).map((d) => d.toJS());
       const tiered = docs.find((d) => d.kind === 'NopResource');
       assert.deepEqual(tiered.spec.forProvider, { tiers: ['gold-a', 'gold-c'], tokenLength: 12, region: 'eu' });
       const context = docs.find((d) => d.kind === 'Context');
       assert.deepEqual(context.fields, { 'apiextensions.crossplane.io/environment': { region: 'eu' }, seen: 2 });
+      // the step ran twice (once to ask, once with the objects): only the last call's results count
+      assert.deepEqual(docs.filter((d) => d.kind === 'Result').map((d) => d.message), ['tiers: 2']);
     });
 
     it('fails naming the step, the credentials and the Secret when the Secret is not given', () => {

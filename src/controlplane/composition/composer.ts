@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Resource } from '../../api/types.js';
 import type { FunctionRegistry } from '../functions/registry.js';
 import type { PatchAndTransformInput } from '../functions/patch-and-transform.js';
-import type { DesiredResource, FunctionCondition, ObservedResource, ResourceSelector, RunFunctionRequest, RunFunctionResponse, State } from '../functions/types.js';
+import type { DesiredResource, FunctionCondition, ObservedResource, ResourceSelector, RunFunctionRequest, RunFunctionResponse, Severity, State } from '../functions/types.js';
 import { jsonClone } from '../../api/clone.js';
 import { jsonEqual } from '../../api/equality.js';
 
@@ -72,6 +72,13 @@ export interface ComposeEvent {
   message: string;
 }
 
+/** A non-fatal result a pipeline step returned, with the step's name (as `crossplane render -r` prints it). */
+export interface StepResult {
+  step: string;
+  severity: Severity;
+  message: string;
+}
+
 export interface ComposeResult {
   /** Desired composed resources keyed by composition resource name (not yet named or labelled). */
   resources: Record<string, DesiredResource>;
@@ -79,6 +86,8 @@ export interface ComposeResult {
   composite: Resource;
   connectionDetails: Record<string, string>;
   events: ComposeEvent[];
+  /** The non-fatal results of the steps that ran, in pipeline order (their Events say the same). */
+  results: StepResult[];
   conditions: FunctionCondition[];
   /** Set when a step failed or returned a fatal result: the pipeline stopped there. */
   fatal?: string;
@@ -110,12 +119,14 @@ export async function compose(req: ComposeRequest): Promise<ComposeResult> {
   let context: Record<string, unknown> = req.context ? jsonClone(req.context) : {};
   let readSources = false;
   const events: ComposeEvent[] = [];
+  const results: StepResult[] = [];
   const conditions: FunctionCondition[] = [];
   const result = (fatalMessage?: string): ComposeResult => ({
     resources: desired.resources,
     composite: desired.composite.resource,
     connectionDetails: desired.composite.connectionDetails ?? {},
     events,
+    results,
     conditions,
     readSources,
     context,
@@ -156,6 +167,7 @@ export async function compose(req: ComposeRequest): Promise<ComposeResult> {
     for (const r of response.results ?? []) {
       if (r.severity === 'SEVERITY_FATAL') return result(`${label}: ${r.message}`);
       events.push({ type: r.severity === 'SEVERITY_WARNING' ? 'Warning' : 'Normal', reason: r.reason ?? 'ComposeResources', message: `${label}: ${r.message}` });
+      results.push({ step: step.step, severity: r.severity, message: r.message });
     }
     conditions.push(...(response.conditions ?? []));
     if (response.desired) desired = response.desired;
