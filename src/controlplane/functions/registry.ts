@@ -41,10 +41,7 @@ export class FunctionRegistry {
   private modules = new Map<string, LoadedModule>();
   private builtins = new Set<CompositionFunction>();
 
-  constructor(
-    schemas?: SchemaLookup,
-    private readonly reloadCheckMs = RELOAD_CHECK_MS,
-  ) {
+  constructor(schemas?: SchemaLookup) {
     for (const fn of [patchAndTransform(schemas), autoReady(), environmentConfigs()]) {
       this.builtins.add(fn);
       this.register(fn);
@@ -89,7 +86,7 @@ export class FunctionRegistry {
     const key = file ?? spec;
     const loaded = this.modules.get(key);
     const now = Date.now();
-    if (loaded && (!file || now - loaded.checkedAt < this.reloadCheckMs)) return loaded.fn;
+    if (loaded && (!file || now - loaded.checkedAt < RELOAD_CHECK_MS)) return loaded.fn;
     let mtimeMs: number | undefined;
     if (file) {
       try {
