@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import type { Client } from '../api/client.js';
 import { isNotFound } from '../api/errors.js';
 import { jsonEqual } from '../api/equality.js';
-import type { Resource } from '../api/types.js';
 import type { ControllerContext, ControllerSpec, ReconcileResult } from '../runtime/controller.js';
 import type { Informer } from '../runtime/informer.js';
 import { getCondition, ready, Reason, setConditions, synced } from './conditions.js';
