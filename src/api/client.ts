@@ -62,6 +62,11 @@ export interface Client {
   /** Replaces the object; fails with 409 if metadata.resourceVersion is stale. */
   update<T extends Resource = Resource>(obj: T, opts?: WriteOptions): Promise<T>;
   updateStatus<T extends Resource = Resource>(obj: T, opts?: WriteOptions): Promise<T>;
+  /**
+   * Replaces the object and its status: in process one write, so watchers see one change; over
+   * HTTP an update, then a status update.
+   */
+  updateWithStatus<T extends Resource = Resource>(obj: T, opts?: WriteOptions): Promise<T>;
   patch<T extends Resource = Resource>(ref: ObjectRef, type: PatchType, patch: unknown, opts?: ClientPatchOptions): Promise<T>;
   /** Server-side apply of `obj` as `opts.fieldManager`. */
   apply<T extends Resource = Resource>(obj: T, opts: ClientPatchOptions & { fieldManager: string }): Promise<T>;
@@ -110,6 +115,10 @@ export class InProcessClient implements Client {
 
   async updateStatus<T extends Resource = Resource>(obj: T, opts?: WriteOptions): Promise<T> {
     return (await this.service.update(this.t(obj.apiVersion, obj.kind, obj.metadata?.namespace, obj.metadata?.name), obj, this.ctx(opts), 'status')) as T;
+  }
+
+  async updateWithStatus<T extends Resource = Resource>(obj: T, opts?: WriteOptions): Promise<T> {
+    return (await this.service.update(this.t(obj.apiVersion, obj.kind, obj.metadata?.namespace, obj.metadata?.name), obj, this.ctx(opts), 'with-status')) as T;
   }
 
   async patch<T extends Resource = Resource>(ref: ObjectRef, type: PatchType, patch: unknown, opts: ClientPatchOptions = {}): Promise<T> {

@@ -1,6 +1,7 @@
 import { Agent, request } from 'undici';
 import type { ClientListOptions, ClientPatchOptions, ClientWatchOptions, Client, ObjectRef, TypeInfo, Watch, WriteOptions } from './client.js';
 import { ApiError } from './errors.js';
+import { jsonEqual } from './equality.js';
 import type { PatchType } from './patch.js';
 import type { DeleteOptions } from './service.js';
 import { splitApiVersion, type Resource, type ResourceList, type WatchEvent } from './types.js';
@@ -150,6 +151,13 @@ export class HttpClient implements Client {
 
   async updateStatus<T extends Resource = Resource>(obj: T, opts?: WriteOptions): Promise<T> {
     return this.call<T>('PUT', (await this.path(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name, 'status')) + this.writeQuery(opts), obj);
+  }
+
+  async updateWithStatus<T extends Resource = Resource>(obj: T, opts?: WriteOptions): Promise<T> {
+    const stored = await this.update(obj, opts);
+    // a type without a status subresource took the status with the object
+    if (jsonEqual(stored.status ?? {}, obj.status ?? {})) return stored;
+    return this.updateStatus({ ...stored, status: obj.status }, opts);
   }
 
   async patch<T extends Resource = Resource>(ref: ObjectRef, type: PatchType, patch: unknown, opts: ClientPatchOptions = {}): Promise<T> {

@@ -185,8 +185,11 @@ export class ResourceService {
     return this.present(t, stored);
   }
 
-  /** PUT: replaces the object (or, with subresource 'status', only its status). */
-  async update(t: Target, body: Resource, ctx: RequestContext = { user: SYSTEM }, subresource?: 'status'): Promise<Resource> {
+  /**
+   * PUT: replaces the object (or, with subresource 'status', only its status). 'with-status' is
+   * the in-process controllers' own: object and status replaced together, in one write.
+   */
+  async update(t: Target, body: Resource, ctx: RequestContext = { user: SYSTEM }, subresource?: UpdateScope): Promise<Resource> {
     const incoming = this.checkBody(t, body, this.keptByUpdate(t, subresource));
     const name = incoming.metadata.name!;
     if (t.name && t.name !== name) throw ApiError.badRequest(`the name in the body ("${name}") does not match the name in the URL ("${t.name}")`);
@@ -262,7 +265,8 @@ export class ResourceService {
     return this.store.getShared ? this.store.getShared(key) : this.store.get(key);
   }
 
-  private async writeUpdate(t: Target, existing: Resource, incoming: Resource, ctx: RequestContext, subresource?: 'status', keepManagedFields = false): Promise<Resource> {
+  private async writeUpdate(t: Target, existing: Resource, incoming: Resource, ctx: RequestContext, scope?: UpdateScope, keepManagedFields = false): Promise<Resource> {
+    const subresource = scope === 'status' ? scope : undefined;
     const statusSub = !!this.version(t)?.subresources.status;
     let next: Resource;
     if (subresource === 'status') {
@@ -274,7 +278,7 @@ export class ResourceService {
       else next.status = incoming.status;
     } else {
       next = incoming;
-      if (statusSub) {
+      if (statusSub && scope !== 'with-status') {
         if (existing.status === undefined) delete next.status;
         else next.status = jsonClone(existing.status);
       }
@@ -422,8 +426,9 @@ export class ResourceService {
   }
 
   /** Which part of an update's body the write keeps (see writeUpdate), so checkBody copies only that. */
-  private keptByUpdate(t: Target, subresource?: 'status'): BodyPart {
-    if (subresource === 'status') return 'status';
+  private keptByUpdate(t: Target, scope?: UpdateScope): BodyPart {
+    if (scope === 'status') return 'status';
+    if (scope === 'with-status') return 'whole';
     return this.version(t)?.subresources.status ? 'without-status' : 'whole';
   }
 
@@ -559,6 +564,9 @@ function sameList(a: string[], b: string[]): boolean {
 }
 
 type BodyPart = 'whole' | 'without-status' | 'status' | 'owned';
+
+/** What an update replaces besides the object: only its status, or its status as well. */
+export type UpdateScope = 'status' | 'with-status';
 
 /** True when a write would store nothing new: resourceVersion and managedFields times aside. */
 function sameObject(a: Resource, b: Resource): boolean {

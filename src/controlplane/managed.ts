@@ -188,6 +188,8 @@ export class ManagedReconciler {
       }
     }
 
+    /** Annotations set in memory that the next status write must store with it. */
+    let metadataUnsaved = false;
     if (!obs.resourceExists) {
       if (!policy.allows('Create')) {
         if (unpersisted) mr = await ctx.client.update(mr);
@@ -206,7 +208,15 @@ export class ManagedReconciler {
       }
       const after: Record<string, string> = { [CREATE_SUCCEEDED]: stamp() };
       if (created.externalName) after[EXTERNAL_NAME] = created.externalName;
-      mr = await this.annotate(ctx.client, mr, after);
+      // A name the backend chose exists nowhere else: it is written at once. A name of our own
+      // (already stored) is found again by observing, should the process stop before the next
+      // write, so create-succeeded goes with this reconcile's status, one write instead of two.
+      if (this.kind.externalNameAssignedByProvider || (created.externalName && created.externalName !== mr.metadata.annotations?.[EXTERNAL_NAME])) {
+        mr = await this.annotate(ctx.client, mr, after);
+      } else {
+        mr = { ...mr, metadata: { ...mr.metadata, annotations: { ...mr.metadata.annotations, ...after } } };
+        metadataUnsaved = true;
+      }
       ctx.recorder.event(mr, 'Normal', 'CreatedExternalResource', 'Successfully requested creation of external resource');
       await this.publish(ctx, mr, created.connectionDetails, ready('False', Reason.Creating));
       // most backends answer at once; observing now saves a round through the queue
@@ -216,7 +226,7 @@ export class ManagedReconciler {
         obs = { resourceExists: false, resourceUpToDate: false };
       }
       if (!obs.resourceExists) {
-        await this.writeStatus(ctx.client, mr, [ready('False', Reason.Creating), synced(true)]);
+        await this.writeStatus(ctx.client, mr, [ready('False', Reason.Creating), synced(true)], undefined, metadataUnsaved);
         return { requeueAfter: 1000 };
       }
     } else if (unpersisted) {
@@ -234,7 +244,10 @@ export class ManagedReconciler {
           changed = true;
         }
       }
-      if (changed) mr = await ctx.client.update({ ...mr, spec: { ...mr.spec, forProvider } });
+      if (changed) {
+        mr = await ctx.client.update({ ...mr, spec: { ...mr.spec, forProvider } });
+        metadataUnsaved = false;
+      }
     }
 
     if (!obs.resourceUpToDate && policy.allows('Update')) {
@@ -249,7 +262,7 @@ export class ManagedReconciler {
     }
 
     const available = obs.ready === false ? ready('False', Reason.Unavailable) : ready('True', Reason.Available);
-    mr = await this.writeStatus(ctx.client, mr, [available, synced(true)], obs.atProvider);
+    mr = await this.writeStatus(ctx.client, mr, [available, synced(true)], obs.atProvider, metadataUnsaved);
     this.lastPolled.set(key, Date.now());
     const poll = this.pollResult(mr);
     if (!poll) this.settled.set(key, Number(mr.metadata.resourceVersion));
@@ -389,11 +402,12 @@ export class ManagedReconciler {
     throw new Error(`${mr.kind} ${mr.metadata.name}: ${message}`);
   }
 
-  /** Writes the status if it changed; returns the resource as stored. */
-  private async writeStatus(client: Client, mr: ManagedResource, conds: ReturnType<typeof synced>[], atProvider?: Record<string, unknown>): Promise<ManagedResource> {
+  /** Writes the status if it changed (with the object, when it has unsaved changes); returns the resource as stored. */
+  private async writeStatus(client: Client, mr: ManagedResource, conds: ReturnType<typeof synced>[], atProvider?: Record<string, unknown>, withObject = false): Promise<ManagedResource> {
     const status = jsonClone(mr.status ?? {});
     setConditions(status, ...conds);
     if (atProvider) status.atProvider = atProvider;
+    if (withObject) return client.updateWithStatus({ ...mr, status });
     if (jsonEqual(status, mr.status ?? {})) return mr;
     return client.updateStatus({ ...mr, status });
   }

@@ -41,6 +41,26 @@ for (const [name, client] of [['in-process', () => p.client as Client], ['http',
       await assert.rejects(c.get(ref), (e: unknown) => e instanceof ApiError && e.code === 404);
     });
 
+    test('updateWithStatus replaces the object and its status, and refuses a stale version', async () => {
+      const c = client();
+      const w = await c.create(widget(`${prefix}-both`, 1));
+      const seen: string[] = [];
+      const watch = await c.watch('example.com/v1', 'Widget', { namespace: 'default', resourceVersion: w.metadata.resourceVersion }, (e: WatchEvent) => {
+        if (e.object.metadata.name === `${prefix}-both`) seen.push(`${e.type}:${e.object.metadata.annotations?.note ?? '-'}:${e.object.status?.phase ?? '-'}`);
+      });
+      const both = await c.updateWithStatus({ ...w, metadata: { ...w.metadata, annotations: { note: 'hi' } }, status: { phase: 'Ok' } });
+      assert.equal(both.metadata.annotations?.note, 'hi');
+      assert.equal(both.status.phase, 'Ok');
+      // in process the two parts are one write; over HTTP an update, then a status update
+      const expected = name === 'http' ? ['MODIFIED:hi:-', 'MODIFIED:hi:Ok'] : ['MODIFIED:hi:Ok'];
+      await eventually(() => seen.length >= expected.length);
+      assert.deepEqual(seen, expected);
+      watch.stop();
+      await watch.done;
+      await assert.rejects(c.updateWithStatus({ ...w, status: { phase: 'Stale' } }), (e: unknown) => e instanceof ApiError && e.code === 409);
+      assert.equal((await c.get({ apiVersion: 'example.com/v1', kind: 'Widget', namespace: 'default', name: `${prefix}-both` })).status.phase, 'Ok');
+    });
+
     test('watch delivers events and stops', async () => {
       const c = client();
       const seen: string[] = [];
