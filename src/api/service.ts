@@ -308,6 +308,8 @@ export class ResourceService {
     // admission policies and the CRD strategy may change the object after it was compared
     const policies = this.admission.hasPolicies;
     const compareAgain = policies || t.type.group === CRD_GROUP;
+    // what nothing after this point changes may be shared with the stored object
+    if (!compareAgain && change !== 'none' && subresource !== 'status') shareUnchanged(existing, next);
     if (policies) await this.admission.run({ operation: 'UPDATE', type: t.type, subresource, object: next, oldObject: existing, ctx });
     if (t.type.group === CRD_GROUP) this.prepareCrd(next);
     next.metadata.resourceVersion = existing.metadata.resourceVersion;
@@ -571,6 +573,25 @@ export type UpdateScope = 'status' | 'with-status';
 /** True when a write would store nothing new: resourceVersion and managedFields times aside. */
 function sameObject(a: Resource, b: Resource): boolean {
   return jsonEqual(a, b, (path) => (path.length === 2 && path[0] === 'metadata' && path[1] === 'resourceVersion') || (path.length === 4 && path[1] === 'managedFields' && path[3] === 'time'));
+}
+
+/**
+ * Points the parts of `next` equal to the stored object's at the stored object's own. The stored
+ * object lives on in caches and watchers; a fresh copy of an unchanged spec, labels or
+ * managedFields would be one more thing for the collector to move out of the young generation,
+ * on every write.
+ */
+function shareUnchanged(existing: Resource, next: Resource): void {
+  for (const k in next) {
+    const v = existing[k];
+    if (k !== 'metadata' && v !== null && typeof v === 'object' && v !== next[k] && jsonEqual(v, next[k])) next[k] = v;
+  }
+  const m = next.metadata as Record<string, unknown>;
+  const o = existing.metadata as Record<string, unknown>;
+  for (const k in m) {
+    const v = o[k];
+    if (v !== null && typeof v === 'object' && v !== m[k] && jsonEqual(v, m[k])) m[k] = v;
+  }
 }
 
 /** sameObject's exceptions, seen from inside metadata and from inside any other top-level field. */
