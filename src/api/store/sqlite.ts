@@ -293,7 +293,11 @@ export class SqliteStore implements Store {
     }
     const revision = this.assigned;
     this.inflight++;
-    void this.call({ op: 'write', batch: encodeBatch(writes), revision }, (outcomes: EngineOutcome[]) => this.committed(batch, writes, outcomes, revision)).then(
+    const encoded = encodeBatch(writes);
+    // the texts now live in the buffer: held until the commit, they would only be more for the
+    // collector to move out of the young generation
+    for (const w of writes) w.text = w.labels = undefined;
+    void this.call({ op: 'write', batch: encoded, revision }, (outcomes: EngineOutcome[]) => this.committed(batch, writes, outcomes, revision)).then(
       () => this.afterBatch(),
       (e) => {
         for (const op of batch) op.reject(e);
