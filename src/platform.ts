@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { Admission, ADMIN, ANONYMOUS, SYSTEM, type Authorizer } from './api/admission.js';
 import { InProcessClient } from './api/client.js';
 import { GarbageCollector } from './api/gc.js';
+import { isLoopbackHost } from './api/http/auth.js';
 import { createHttpServer } from './api/http/server.js';
 import { ContentCleanup } from './api/lifecycle.js';
 import { createLogger, type Logger } from './api/log.js';
@@ -15,6 +16,9 @@ import { SqliteStore } from './api/store/sqlite.js';
 import { EventExpiry } from './api/event-expiry.js';
 import type { Store } from './api/store/store.js';
 import { Manager } from './runtime/manager.js';
+
+/** Where Pave listens unless told otherwise: loopback, so that anonymous use is safe by default. */
+export const DEFAULT_HOST = '127.0.0.1';
 
 /**
  * A feature module (control plane, delivery, portal, ...). `install` runs before start: it adds
@@ -39,7 +43,10 @@ export interface PlatformOptions {
   log?: Logger;
   /** How long Events are kept after they last happened (default an hour, as kube-apiserver's --event-ttl). */
   eventTtlMs?: number;
-  /** Let requests without a token act as admin (the default on loopback, for the local web UI). */
+  /**
+   * Let requests without a token act as admin, for the local web UI and CLI. Defaults to true
+   * only when `host` is a loopback address: on any other address the network could reach it.
+   */
   allowAnonymous?: boolean;
   /** Skip the HTTP listener (tests and benchmarks that use the in-process client). */
   listen?: boolean;
@@ -60,6 +67,8 @@ export class Platform {
   readonly manager: Manager;
   readonly gc: GarbageCollector;
   readonly adminToken: string;
+  /** Whether requests without a token are served (as admin) or refused with 401; see PlatformOptions. */
+  readonly allowAnonymous: boolean;
   private cleanup: ContentCleanup;
   private eventExpiry: EventExpiry;
   private http?: FastifyInstance;
@@ -90,10 +99,10 @@ export class Platform {
       this.log.error({ err: e }, 'the store failed: nothing can be read or written until Pave is restarted');
       for (const l of this.fatalListeners) l(e);
     });
-    const allowAnonymous = opts.allowAnonymous ?? true;
+    this.allowAnonymous = opts.allowAnonymous ?? isLoopbackHost(opts.host ?? DEFAULT_HOST);
     const authorizer: Authorizer = (user) => {
       if (user === ADMIN || user === SYSTEM || user.groups.includes('system:masters')) return undefined;
-      if (user === ANONYMOUS && allowAnonymous) return undefined;
+      if (user === ANONYMOUS && this.allowAnonymous) return undefined;
       return 'this server requires the admin token (see the kubeconfig in the data directory)';
     };
     this.service = new ResourceService(this.store, this.registry, new Admission(authorizer));
@@ -113,10 +122,10 @@ export class Platform {
     await this.cleanup.start();
     await this.eventExpiry.start();
     if (this.opts.listen !== false) {
-      const { app } = createHttpServer({ service: this.service, log: this.log, adminToken: this.adminToken, ready: () => this.ready, failure: () => this.fatal });
+      const { app } = createHttpServer({ service: this.service, log: this.log, adminToken: this.adminToken, allowAnonymous: this.allowAnonymous, ready: () => this.ready, failure: () => this.fatal });
       this.http = app;
       for (const plugin of this.routePlugins) plugin(app);
-      const host = this.opts.host ?? '127.0.0.1';
+      const host = this.opts.host ?? DEFAULT_HOST;
       await app.listen({ port: this.opts.port ?? 7007, host });
       const addr = app.server.address();
       const port = typeof addr === 'object' && addr ? addr.port : this.opts.port;

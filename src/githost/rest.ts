@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Client } from '../api/client.js';
 import { ApiError, isNotFound } from '../api/errors.js';
+import { TOKEN_INVALID, TOKEN_REQUIRED } from '../api/http/auth.js';
 import type { Resource } from '../api/types.js';
 import type { ChangeRequestActions } from './change-requests.js';
 import { GIT_API_VERSION, repositoryObjectName } from './crds.js';
@@ -42,12 +43,13 @@ function summary(obj: Resource) {
 export function registerGitRestApi(app: FastifyInstance, host: GitHost, client: Client, changes: ChangeRequestActions, access: GitAccess): void {
   const writer = (req: FastifyRequest): string => {
     if (hasToken(req, access.token)) return 'pave:admin';
-    if (req.headers.authorization) throw new ApiError(401, 'Unauthorized', 'the token is not valid for this Pave server');
-    if (!access.allowAnonymousRead) throw new ApiError(401, 'Unauthorized', 'this action needs the Pave token');
+    if (req.headers.authorization) throw new ApiError(401, 'Unauthorized', TOKEN_INVALID);
+    if (!access.allowAnonymousRead) throw new ApiError(401, 'Unauthorized', TOKEN_REQUIRED);
     return 'pave:admin';
   };
   const reader = (req: FastifyRequest) => {
-    if (!access.allowAnonymousRead && !hasToken(req, access.token)) throw new ApiError(401, 'Unauthorized', 'this host requires the Pave token');
+    if (access.allowAnonymousRead || hasToken(req, access.token)) return;
+    throw new ApiError(401, 'Unauthorized', req.headers.authorization ? TOKEN_INVALID : TOKEN_REQUIRED);
   };
   const repoObject = async (owner: string, repo: string): Promise<Resource> => {
     checkRepoName('owner', owner);

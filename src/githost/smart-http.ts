@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiError } from '../api/errors.js';
+import { bearerToken, tokenChecker } from '../api/http/auth.js';
 import type { GitHost } from './host.js';
 
 export interface GitAccess {
@@ -14,12 +15,22 @@ export interface GitAccess {
 /** True when the request carries the token as a Bearer token or as the Basic password. */
 export function hasToken(req: FastifyRequest, token: string): boolean {
   const h = req.headers.authorization ?? '';
-  const bearer = /^Bearer\s+(.+)$/i.exec(h);
-  if (bearer) return bearer[1] === token;
-  const basic = /^Basic\s+(.+)$/i.exec(h);
-  if (!basic) return false;
+  const given = bearerToken(h) ?? basicPassword(h);
+  return given !== undefined && tokenChecker(token)(given);
+}
+
+function basicPassword(header: string): string | undefined {
+  const basic = /^Basic\s+(.+)$/i.exec(header);
+  if (!basic) return undefined;
   const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
-  return decoded.slice(decoded.indexOf(':') + 1) === token;
+  return decoded.slice(decoded.indexOf(':') + 1);
+}
+
+/** Why a Git request without a valid token is refused, and what to send instead. */
+function refusal(req: FastifyRequest, isPush: boolean): string {
+  const where = "the Pave token (the file `token` in the server's data directory, .pave/token by default)";
+  if (req.headers.authorization) return `the password is not ${where}`;
+  return isPush ? `pushing needs ${where} as the password` : `this Pave server does not allow anonymous Git access: use ${where} as the password`;
 }
 
 const PACK_TYPES = ['application/x-git-upload-pack-request', 'application/x-git-receive-pack-request'];
@@ -49,7 +60,7 @@ async function serve(req: FastifyRequest, reply: FastifyReply, host: GitHost, ac
   const query = req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '';
   const isPush = sub === '/git-receive-pack' || /(^|&)service=git-receive-pack(&|$)/.test(query);
   if ((isPush || !access.allowAnonymousRead) && !hasToken(req, access.token)) {
-    reply.code(401).header('www-authenticate', 'Basic realm="Pave Git"').type('text/plain').send(isPush ? 'pushing needs the Pave token as the password\n' : 'this host requires the Pave token\n');
+    reply.code(401).header('www-authenticate', 'Basic realm="Pave Git"').type('text/plain').send(`${refusal(req, isPush)}\n`);
     return;
   }
   if (req.method === 'POST' && sub === '/git-receive-pack') {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiError } from '../api/errors.js';
+import { bearerToken, TOKEN_INVALID, TOKEN_REQUIRED, tokenChecker } from '../api/http/auth.js';
 import { EntityError } from './catalog/entity.js';
 
 /** Backstage's error names by HTTP status, so @backstage/errors deserialises them as the same classes. */
@@ -57,13 +58,14 @@ export function queryInt(q: unknown, name: string): number | undefined {
 
 /** Accepts requests without a token (when the server allows anonymous use) or with the admin token. */
 export function requireToken(app: FastifyInstance, token: string, allowAnonymous: boolean): void {
+  const isAdminToken = tokenChecker(token);
   app.addHook('onRequest', async (req) => {
     const h = req.headers.authorization;
     if (!h) {
       if (allowAnonymous) return;
-      throw new ApiError(401, 'Unauthorized', 'this server requires the admin token');
+      throw new ApiError(401, 'Unauthorized', TOKEN_REQUIRED);
     }
-    const m = /^Bearer\s+(.+)$/i.exec(h);
-    if (!m || m[1] !== token) throw new ApiError(401, 'Unauthorized', 'the bearer token is not valid for this Pave server');
+    const given = bearerToken(h);
+    if (given === undefined || !isAdminToken(given)) throw new ApiError(401, 'Unauthorized', TOKEN_INVALID);
   });
 }

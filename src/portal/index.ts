@@ -77,13 +77,12 @@ export function portalModule(): PlatformModule {
       portal.locationController = p.manager.add(portal.processor.controller());
       portal.tasks.attach(p.manager.informers.get(TASK_API, 'ScaffolderTask'));
       p.manager.add(portal.tasks.controller());
-      const allowAnonymous = p.opts.allowAnonymous ?? true;
       const plugin = (prefix: string, register: (app: Parameters<Parameters<Platform['routes']>[0]>[0]) => void) =>
         p.routes((app) => {
           void app.register(
             async (sub) => {
               useBackstageErrors(sub, p.log);
-              requireToken(sub, p.adminToken, allowAnonymous);
+              requireToken(sub, p.adminToken, p.allowAnonymous);
               register(sub);
             },
             { prefix },

@@ -36,21 +36,37 @@ export function registerK8sRoutes(app: FastifyInstance, opts: K8sRoutesOptions):
 
   const json = (reply: FastifyReply, code: number, body: unknown) => reply.code(code).header('content-type', 'application/json').send(JSON.stringify(body));
 
-  app.get(`${prefix}/version`, async (_req, reply) => json(reply, 200, { major: '1', minor: '31', gitVersion: 'v1.31.0-pave', platform: `${process.platform}/${process.arch}`, goVersion: 'n/a', compiler: 'pave' }));
-  app.get(`${prefix}/api`, async (_req, reply) => json(reply, 200, discovery.apiVersions()));
-  app.get(`${prefix}/apis`, async (_req, reply) => json(reply, 200, discovery.apiGroupList()));
-  app.get(`${prefix}/openapi/v3`, async (_req, reply) => json(reply, 200, discovery.openapiRoot(prefix)));
+  // discovery authenticates too: a server that refuses anonymous callers tells them nothing, not even its types
+  app.get(`${prefix}/version`, async (req, reply) => {
+    opts.authenticate(req);
+    return json(reply, 200, { major: '1', minor: '31', gitVersion: 'v1.31.0-pave', platform: `${process.platform}/${process.arch}`, goVersion: 'n/a', compiler: 'pave' });
+  });
+  app.get(`${prefix}/api`, async (req, reply) => {
+    opts.authenticate(req);
+    return json(reply, 200, discovery.apiVersions());
+  });
+  app.get(`${prefix}/apis`, async (req, reply) => {
+    opts.authenticate(req);
+    return json(reply, 200, discovery.apiGroupList());
+  });
+  app.get(`${prefix}/openapi/v3`, async (req, reply) => {
+    opts.authenticate(req);
+    return json(reply, 200, discovery.openapiRoot(prefix));
+  });
   app.get(`${prefix}/openapi/v3/*`, async (req, reply) => {
+    opts.authenticate(req);
     const rest = (req.params as { '*': string })['*'].split('/');
     const [group, version] = rest[0] === 'api' ? ['', rest[1]!] : [rest[1]!, rest[2]!];
     if (!service.registry.groups().get(group)?.includes(version)) throw new ApiError(404, 'NotFound', `no OpenAPI document for ${rest.join('/')}`);
     return json(reply, 200, discovery.openapi(group, version).doc);
   });
-  app.get(`${prefix}/openapi/v2`, async () => {
+  app.get(`${prefix}/openapi/v2`, async (req) => {
+    opts.authenticate(req);
     throw new ApiError(404, 'NotFound', 'Pave serves OpenAPI v3 only, at /openapi/v3');
   });
 
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+    const user = opts.authenticate(req);
     const path = (req.params as { '*': string })['*'];
     const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
     const q = req.query as Query;
@@ -78,7 +94,7 @@ export function registerK8sRoutes(app: FastifyInstance, opts: K8sRoutesOptions):
       return json(reply, 200, doc);
     }
     const p = resolvePath(service, group, version, rest);
-    const ctx = context(req, opts.authenticate(req), q);
+    const ctx = context(req, user, q);
     const t = p.target;
     const accept = req.headers.accept;
     let result: unknown;

@@ -4,6 +4,7 @@ import { Counter, Histogram, Registry as MetricsRegistry, collectDefaultMetrics 
 import { ADMIN, ANONYMOUS, type UserInfo } from '../admission.js';
 import { ApiError } from '../errors.js';
 import type { ResourceService } from '../service.js';
+import { bearerToken, TOKEN_INVALID, TOKEN_REQUIRED, tokenChecker } from './auth.js';
 import { registerK8sRoutes } from './k8s-routes.js';
 
 export interface HttpServerOptions {
@@ -11,6 +12,8 @@ export interface HttpServerOptions {
   log: Logger;
   /** The bearer token of the local admin identity. */
   adminToken: string;
+  /** Whether a request without a token acts as anonymous (the platform allows it on loopback only) or is refused with 401. */
+  allowAnonymous: boolean;
   bodyLimit?: number;
   /** Whether the readiness probe passes; the platform flips it once controllers are up. */
   ready: () => boolean;
@@ -59,12 +62,16 @@ export function createHttpServer(opts: HttpServerOptions): { app: FastifyInstanc
     reply.code(404).header('content-type', 'application/json').send(JSON.stringify(e.toStatus()));
   });
 
+  const isAdminToken = tokenChecker(opts.adminToken);
   const authenticate = (req: FastifyRequest): UserInfo => {
     const h = req.headers.authorization;
-    if (!h) return ANONYMOUS;
-    const m = /^Bearer\s+(.+)$/i.exec(h);
-    if (m && m[1] === opts.adminToken) return ADMIN;
-    throw new ApiError(401, 'Unauthorized', 'the bearer token is not valid for this Pave server');
+    if (!h) {
+      if (opts.allowAnonymous) return ANONYMOUS;
+      throw new ApiError(401, 'Unauthorized', TOKEN_REQUIRED);
+    }
+    const token = bearerToken(h);
+    if (token !== undefined && isAdminToken(token)) return ADMIN;
+    throw new ApiError(401, 'Unauthorized', TOKEN_INVALID);
   };
 
   const live = async (_req: FastifyRequest, reply: FastifyReply) => {
