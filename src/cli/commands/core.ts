@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { stringify } from 'yaml';
 import { isApiError, ApiError } from '../../api/errors.js';
@@ -23,8 +24,10 @@ program
   .option('--no-local-cloud', 'do not start the embedded PostgreSQL')
   .option('--no-starter-platform', 'do not load the starter platform on first start')
   .option('--event-ttl <duration>', 'how long Events are kept after they last happened (500ms, 30s, 10m, 1h30m)', '1h')
-  .action(async (o: { eventTtl: string; port: number; host: string; dataDir: string; postgres?: string; redis?: string; rabbitmq?: string; nats?: string; dnsPort: string; localCloud: boolean; starterPlatform: boolean }) => {
+  .option('--allow-anonymous', 'serve requests without a token as the admin even when --host is not a loopback address')
+  .action(async (o: { eventTtl: string; port: number; host: string; dataDir: string; postgres?: string; redis?: string; rabbitmq?: string; nats?: string; dnsPort: string; localCloud: boolean; starterPlatform: boolean; allowAnonymous?: boolean }) => {
     const { Platform } = await import('../../platform.js');
+    const { isLoopbackHost } = await import('../../api/http/auth.js');
     const started = Date.now();
     const providerSettings = { postgres: o.postgres, redis: o.redis, rabbitmq: o.rabbitmq, nats: o.nats, 'dns-port': o.dnsPort, 'local-cloud': String(o.localCloud), 'starter-platform': String(o.starterPlatform) };
     const eventTtlMs = parseDuration(o.eventTtl);
@@ -32,9 +35,14 @@ program
       process.stderr.write(`--event-ttl: "${o.eventTtl}" is not a duration (examples: 30s, 10m, 1h30m)\n`);
       process.exit(2);
     }
-    const p = new Platform({ dataDir: o.dataDir, port: o.port, host: o.host, eventTtlMs, settings: { ...providerSettings } });
+    // without the flag the platform decides from the address: anonymous on loopback only
+    const p = new Platform({ dataDir: o.dataDir, port: o.port, host: o.host, eventTtlMs, allowAnonymous: o.allowAnonymous || undefined, settings: { ...providerSettings } });
+    if (p.allowAnonymous && !isLoopbackHost(o.host)) {
+      process.stderr.write(`warning: --allow-anonymous on ${o.host}: anyone who can reach this address acts as the admin, without a token\n`);
+    }
     await p.start();
     process.stdout.write(`Pave is up at ${p.url} (${Date.now() - started} ms)\n  kubectl: export KUBECONFIG=${p.kubeconfigPath()}\n`);
+    if (!p.allowAnonymous) process.stdout.write(`  requests need the token in ${join(p.dataDir, 'token')} (the web UI asks for it)\n`);
     let stopping = false;
     const stop = async (sig: string) => {
       if (stopping) return;
