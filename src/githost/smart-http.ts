@@ -28,7 +28,7 @@ function basicPassword(header: string): string | undefined {
 
 /** Why a Git request without a valid token is refused, and what to send instead. */
 function refusal(req: FastifyRequest, isPush: boolean): string {
-  const where = "the Pave token (the file `token` in the server's data directory, .pave/token by default)";
+  const where = 'the Pave token (the file "token" in the server\'s data directory, .pave/token by default)';
   if (req.headers.authorization) return `the password is not ${where}`;
   return isPush ? `pushing needs ${where} as the password` : `this Pave server does not allow anonymous Git access: use ${where} as the password`;
 }

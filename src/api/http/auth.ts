@@ -7,7 +7,7 @@ import { BlockList, isIP } from 'node:net';
  * whoever reads it is not yet trusted.
  */
 export const TOKEN_REQUIRED =
-  'this Pave server does not accept requests without its token: send "Authorization: Bearer <token>" with the token from the file `token` in the server\'s data directory (.pave/token by default); kubectl and pave read it from the kubeconfig beside it (.pave/kubeconfig)';
+  'this Pave server does not accept requests without its token: send "Authorization: Bearer <token>" with the token from the file "token" in the server\'s data directory (.pave/token by default); kubectl and pave read it from the kubeconfig beside it (.pave/kubeconfig)';
 
 /** What a client whose token does not match is told. */
 export const TOKEN_INVALID = 'the bearer token is not valid for this Pave server';
