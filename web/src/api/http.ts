@@ -1,3 +1,5 @@
+import { forgetToken, storedToken, waitForSignIn } from './session';
+
 /**
  * The one HTTP client of the web UI. Every failure becomes an ApiFailure whose message is the
  * server's own (a Kubernetes Status message or a Backstage error body), so pages can show
@@ -35,7 +37,7 @@ export async function request<T>(path: string, init: RequestInit & { json?: unkn
   headers.set('accept', headers.get('accept') ?? 'application/json');
   let res: Response;
   try {
-    res = await fetch(path, { ...init, headers, body });
+    res = await send(path, { ...init, headers, body });
   } catch (e) {
     throw new ApiFailure(0, `the Pave server did not answer (${(e as Error).message})`, path);
   }
@@ -46,6 +48,34 @@ export async function request<T>(path: string, init: RequestInit & { json?: unkn
     return JSON.parse(text) as T;
   } catch {
     return text as T;
+  }
+}
+
+/**
+ * fetch with the stored token as `Authorization: Bearer <token>`: every call of the web UI,
+ * streams included, goes through here (EventSource cannot send the header). On a 401 a stored
+ * token is dropped and the request goes again without it, so a server that serves anonymous
+ * requests never asks; otherwise the request waits for the sign-in form (which shows why the
+ * server refused the token, if one was tried) and goes again with the token entered there.
+ */
+export async function send(path: string, init: RequestInit = {}): Promise<Response> {
+  let refused: string | undefined;
+  for (;;) {
+    const token = storedToken();
+    const headers = new Headers(init.headers);
+    if (token) headers.set('authorization', `Bearer ${token}`);
+    const res = await fetch(path, { ...init, headers });
+    if (res.status !== 401) return res;
+    const reason = failureFrom(401, await res.text(), path).message;
+    if (token) refused = reason;
+    // the token changed while this request was under way (signed in, or dropped by another): go again
+    if (storedToken() !== token) continue;
+    if (token) {
+      forgetToken(token);
+      continue;
+    }
+    await waitForSignIn(refused, init.signal);
+    refused = undefined;
   }
 }
 

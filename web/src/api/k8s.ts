@@ -1,4 +1,4 @@
-import { ApiFailure, failureFrom, request } from './http';
+import { ApiFailure, failureFrom, request, send } from './http';
 
 /** The Kubernetes envelope as the UI reads it; fields beyond it are kept as sent. */
 export interface Resource {
@@ -127,7 +127,7 @@ export function watchObjects(apiVersion: string, kind: string, opts: { namespace
         params.set('watch', 'true');
         params.set('resourceVersion', list.metadata.resourceVersion);
         params.set('allowWatchBookmarks', 'true');
-        const res = await fetch(`${base}?${params}`, { signal });
+        const res = await send(`${base}?${params}`, { signal });
         if (!res.ok) throw failureFrom(res.status, await res.text(), base);
         delay = 500;
         const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();

@@ -1,4 +1,4 @@
-import { query, request } from './http';
+import { failureFrom, query, request, send } from './http';
 
 export interface ParameterStep {
   title: string;
@@ -66,34 +66,56 @@ export interface TaskOutput {
 }
 
 /**
- * Follows a task's events over Server-Sent Events; EventSource reconnects by itself and the
- * server resumes after the last event id, so a flaky connection loses no lines.
- * Returns the function that stops following.
+ * Follows a task's events, which the server sends as Server-Sent Events. They are read with
+ * fetch rather than EventSource, which cannot send the token; like EventSource it connects
+ * again when the stream breaks, and asks for the events after the last one it has (`after`),
+ * so a flaky connection loses no lines. Returns the function that stops following.
  */
 export function followTask(id: string, onEvent: (e: TaskEvent) => void, onError: (message: string) => void): () => void {
-  const source = new EventSource(`/api/scaffolder/v2/tasks/${encodeURIComponent(id)}/eventstream`);
-  let closed = false;
-  const handle = (ev: MessageEvent) => {
-    try {
-      const e = JSON.parse(ev.data) as TaskEvent;
-      onEvent(e);
-      if (e.type === 'completion' || e.type === 'cancelled') {
-        closed = true;
-        source.close();
+  const stop = new AbortController();
+  let last = -1;
+  const follow = async () => {
+    while (!stop.signal.aborted) {
+      const path = `/api/scaffolder/v2/tasks/${encodeURIComponent(id)}/eventstream${query({ after: last >= 0 ? last : undefined })}`;
+      try {
+        const res = await send(path, { signal: stop.signal, headers: { accept: 'text/event-stream' } });
+        if (!res.ok) return onError(failureFrom(res.status, await res.text(), path).message);
+        for await (const data of eventData(res)) {
+          let e: TaskEvent;
+          try {
+            e = JSON.parse(data) as TaskEvent;
+          } catch {
+            onError('the task stream sent something that is not a task event');
+            continue;
+          }
+          last = Math.max(last, e.id);
+          onEvent(e);
+          if (e.type === 'completion' || e.type === 'cancelled') return;
+        }
+      } catch {
+        // the connection broke: connect again below, as EventSource would
       }
-    } catch {
-      onError('the task stream sent something that is not a task event');
+      await new Promise((r) => setTimeout(r, 1000));
     }
   };
-  source.addEventListener('log', handle as EventListener);
-  source.addEventListener('completion', handle as EventListener);
-  source.addEventListener('cancelled', handle as EventListener);
-  source.onmessage = handle;
-  source.onerror = () => {
-    if (!closed && source.readyState === EventSource.CLOSED) onError('the connection to the task log closed; reload to resume');
-  };
-  return () => {
-    closed = true;
-    source.close();
-  };
+  void follow();
+  return () => stop.abort();
+}
+
+/** The `data` of each event in a text/event-stream response. */
+async function* eventData(res: Response): AsyncGenerator<string> {
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value.replace(/\r\n?/g, '\n');
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, ''));
+      if (data.length) yield data.join('\n');
+    }
+  }
 }

@@ -3,6 +3,7 @@ import { CatalogPage } from '../catalog/CatalogPage';
 import { Loading } from '../components/states';
 import { IdentityProvider } from './identity';
 import { Link, match, navigate, useLocation } from './router';
+import { SignIn } from './SignIn';
 import { UserSwitcher } from './UserSwitcher';
 
 // The catalog is the landing page and ships in the first chunk; everything else loads on demand.
@@ -76,6 +77,7 @@ export function App() {
       <main id="main" tabIndex={-1}>
         <Suspense fallback={<Loading what="the page" />}>{page}</Suspense>
       </main>
+      <SignIn />
     </IdentityProvider>
   );
 }
