@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { Entity } from '../api/catalog';
 import { request } from '../api/http';
 import { useAsync } from '../components/hooks';
@@ -11,8 +11,9 @@ import { ErrorState, Loading } from '../components/states';
  */
 export function DocsTab({ entity: e }: { entity: Entity }) {
   const base = `/api/techdocs/static/docs/${encodeURIComponent(e.metadata.namespace ?? 'default')}/${encodeURIComponent(e.kind.toLowerCase())}/${encodeURIComponent(e.metadata.name)}`;
-  const [page, setPage] = useState('index.html');
-  useEffect(() => setPage('index.html'), [base]);
+  // the page is remembered with its site, so another entity's tab starts at its own index
+  const [at, setAt] = useState({ base, page: 'index.html' });
+  const page = at.base === base ? at.page : 'index.html';
   const html = useAsync(() => request<string>(`${base}/${page}`, { headers: { accept: 'text/html' } }), [base, page]);
   if (html.error) return <ErrorState error={html.error} what="the documentation" retry={html.reload} />;
   if (html.data === undefined) return <Loading what="the documentation" />;
@@ -28,7 +29,7 @@ export function DocsTab({ entity: e }: { entity: Entity }) {
       ev.preventDefault();
       const next = to.pathname.slice(base.length + 1) || 'index.html';
       if (next === page) doc.getElementById(decodeURIComponent(to.hash.slice(1)))?.scrollIntoView();
-      else setPage(next);
+      else setAt({ base, page: next });
     });
   };
   return <iframe className="docs" title={`Documentation of ${e.metadata.title ?? e.metadata.name}`} srcDoc={withBase(String(html.data), pageUrl.href)} sandbox="allow-same-origin allow-popups" onLoad={(ev) => followLinks(ev.currentTarget)} />;
