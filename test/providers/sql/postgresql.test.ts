@@ -176,6 +176,14 @@ describe('provider-sql PostgreSQL clients against a real server', () => {
     assert.equal((await roles.observe(role)).resourceUpToDate, true);
   });
 
+  it('runs a burst longer than the connect timeout without taking the busy server for an unreachable one', async () => {
+    // 8 connections, 40 statements of 0.8 s: the last wait about 3.2 s for a connection, past the 3 s connect timeout
+    const burst = await Promise.allSettled(Array.from({ length: 40 }, () => server.query('SELECT pg_sleep(0.8)')));
+    const failed = burst.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
+    assert.deepEqual(failed, []);
+    assert.deepEqual(await server.read('SELECT 1 AS one'), [{ one: 1 }]);
+  });
+
   it('reads credentials from the ProviderConfig secret and names the backend when it is unreachable', async () => {
     const ctx = providerContext(p.client);
     await p.client.create(secret('pg-down', 'default', { endpoint: '127.0.0.1', port: '1', username: 'postgres', password: 'x' }));

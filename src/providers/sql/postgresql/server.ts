@@ -50,14 +50,26 @@ export class PostgresServer {
 
   private run<R extends pg.QueryResultRow>(pool: pg.Pool, sql: string, params: unknown[]): Promise<R[]> {
     return this.breaker.run(async () => {
+      const turn = this.turns.get(pool)!;
+      await turn.take();
       this.queries++;
       try {
         return (await pool.query<R>(sql, params)).rows;
       } catch (err) {
         throw new Error(`${this.label}: ${describeError(err)}`, { cause: err });
+      } finally {
+        turn.give();
       }
     }, isConnectionError);
   }
+
+  /**
+   * Each pool's statements take turns here, at most as many at once as the pool has
+   * connections. pg's pool counts the time a statement waits for a free connection against
+   * connectionTimeoutMillis: a hundred CREATE DATABASEs queued there failed as "timeout exceeded
+   * when trying to connect", and the breaker took a busy server for an unreachable one.
+   */
+  private readonly turns = new Map<pg.Pool, Turns>();
 
   private newPool(max: number): pg.Pool {
     const c = this.credentials;
@@ -75,6 +87,7 @@ export class PostgresServer {
     });
     // An idle client losing its server (a restart) must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
+    this.turns.set(pool, new Turns(max));
     return pool;
   }
 
@@ -195,4 +208,25 @@ export function ident(name: string): string {
 /** Quotes a string literal for SQL statements that take no parameters (ALTER ROLE ... PASSWORD). */
 export function literal(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** At most `free` holders at once; the others wait in arrival order. */
+class Turns {
+  private waiting: (() => void)[] = [];
+
+  constructor(private free: number) {}
+
+  take(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  give(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
 }
