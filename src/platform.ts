@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { Admission, ADMIN, ANONYMOUS, SYSTEM, type Authorizer } from './api/admission.js';
 import { InProcessClient } from './api/client.js';
 import { GarbageCollector } from './api/gc.js';
-import { isLoopbackHost } from './api/http/auth.js';
+import type { AnonymousAccess } from './api/http/auth.js';
 import { createHttpServer } from './api/http/server.js';
 import { ContentCleanup } from './api/lifecycle.js';
 import { createLogger, type Logger } from './api/log.js';
@@ -44,8 +44,9 @@ export interface PlatformOptions {
   /** How long Events are kept after they last happened (default an hour, as kube-apiserver's --event-ttl). */
   eventTtlMs?: number;
   /**
-   * Let requests without a token act as admin, for the local web UI and CLI. Defaults to true
-   * only when `host` is a loopback address: on any other address the network could reach it.
+   * Whether requests without a token act as admin: true from anywhere, false never; by default
+   * only requests from this machine (a loopback peer), for the local web UI, CLI and kubectl
+   * (which sends no token over plain HTTP). Other machines need the token.
    */
   allowAnonymous?: boolean;
   /** Skip the HTTP listener (tests and benchmarks that use the in-process client). */
@@ -67,8 +68,8 @@ export class Platform {
   readonly manager: Manager;
   readonly gc: GarbageCollector;
   readonly adminToken: string;
-  /** Whether requests without a token are served (as admin) or refused with 401; see PlatformOptions. */
-  readonly allowAnonymous: boolean;
+  /** Who may call without a token (as admin); the others are refused with 401. See PlatformOptions. */
+  readonly anonymous: AnonymousAccess;
   private cleanup: ContentCleanup;
   private eventExpiry: EventExpiry;
   private http?: FastifyInstance;
@@ -99,10 +100,11 @@ export class Platform {
       this.log.error({ err: e }, 'the store failed: nothing can be read or written until Pave is restarted');
       for (const l of this.fatalListeners) l(e);
     });
-    this.allowAnonymous = opts.allowAnonymous ?? isLoopbackHost(opts.host ?? DEFAULT_HOST);
+    this.anonymous = opts.allowAnonymous === undefined ? 'this-machine' : opts.allowAnonymous ? 'anywhere' : 'never';
     const authorizer: Authorizer = (user) => {
       if (user === ADMIN || user === SYSTEM || user.groups.includes('system:masters')) return undefined;
-      if (user === ANONYMOUS && this.allowAnonymous) return undefined;
+      // the HTTP layer lets anonymous requests through only from where they are allowed
+      if (user === ANONYMOUS && this.anonymous !== 'never') return undefined;
       return 'this server requires the admin token (see the kubeconfig in the data directory)';
     };
     this.service = new ResourceService(this.store, this.registry, new Admission(authorizer));
@@ -122,7 +124,7 @@ export class Platform {
     await this.cleanup.start();
     await this.eventExpiry.start();
     if (this.opts.listen !== false) {
-      const { app } = createHttpServer({ service: this.service, log: this.log, adminToken: this.adminToken, allowAnonymous: this.allowAnonymous, ready: () => this.ready, failure: () => this.fatal });
+      const { app } = createHttpServer({ service: this.service, log: this.log, adminToken: this.adminToken, anonymous: this.anonymous, ready: () => this.ready, failure: () => this.fatal });
       this.http = app;
       for (const plugin of this.routePlugins) plugin(app);
       const host = this.opts.host ?? DEFAULT_HOST;

@@ -23,7 +23,7 @@ export function gitHostModule(): PlatformModule {
       for (const crd of gitHostCrds()) await p.client.apply(crd, { fieldManager: 'pave-githost', force: true });
       const log = p.log.child({ component: 'githost' });
       const host = new GitHost(new BareRepositories(join(p.dataDir, 'git')), p.client, log, () => p.url, p.opts.settings?.['git-webhook-url']);
-      const access = { token: p.adminToken, allowAnonymousRead: p.allowAnonymous };
+      const access = { token: p.adminToken, anonymous: p.anonymous };
       const actions = new ChangeRequestActions(host, p.client);
       p.manager.add(repositoryController(host));
       p.manager.add(changeRequestController(host, p.manager.informers));

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Client } from '../api/client.js';
 import { ApiError, isNotFound } from '../api/errors.js';
-import { TOKEN_INVALID, TOKEN_REQUIRED } from '../api/http/auth.js';
+import { servesAnonymous, TOKEN_INVALID, TOKEN_REQUIRED } from '../api/http/auth.js';
 import type { Resource } from '../api/types.js';
 import type { ChangeRequestActions } from './change-requests.js';
 import { GIT_API_VERSION, repositoryObjectName } from './crds.js';
@@ -44,11 +44,11 @@ export function registerGitRestApi(app: FastifyInstance, host: GitHost, client: 
   const writer = (req: FastifyRequest): string => {
     if (hasToken(req, access.token)) return 'pave:admin';
     if (req.headers.authorization) throw new ApiError(401, 'Unauthorized', TOKEN_INVALID);
-    if (!access.allowAnonymousRead) throw new ApiError(401, 'Unauthorized', TOKEN_REQUIRED);
+    if (!servesAnonymous(access.anonymous, req)) throw new ApiError(401, 'Unauthorized', TOKEN_REQUIRED);
     return 'pave:admin';
   };
   const reader = (req: FastifyRequest) => {
-    if (access.allowAnonymousRead || hasToken(req, access.token)) return;
+    if (servesAnonymous(access.anonymous, req) || hasToken(req, access.token)) return;
     throw new ApiError(401, 'Unauthorized', req.headers.authorization ? TOKEN_INVALID : TOKEN_REQUIRED);
   };
   const repoObject = async (owner: string, repo: string): Promise<Resource> => {

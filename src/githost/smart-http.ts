@@ -3,13 +3,14 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiError } from '../api/errors.js';
-import { bearerToken, tokenChecker } from '../api/http/auth.js';
+import { bearerToken, servesAnonymous, tokenChecker, type AnonymousAccess } from '../api/http/auth.js';
 import type { GitHost } from './host.js';
 
 export interface GitAccess {
-  /** The token that grants push (and, when anonymous reads are off, fetch). */
+  /** The token that grants push (and fetch, to those who may not read anonymously). */
   token: string;
-  allowAnonymousRead: boolean;
+  /** Who may fetch and read without the token. */
+  anonymous: AnonymousAccess;
 }
 
 /** True when the request carries the token as a Bearer token or as the Basic password. */
@@ -59,7 +60,7 @@ async function serve(req: FastifyRequest, reply: FastifyReply, host: GitHost, ac
   if (!host.repos.exists(owner, repo)) throw new ApiError(404, 'NotFound', `repository ${owner}/${repo} does not exist on this host`);
   const query = req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '';
   const isPush = sub === '/git-receive-pack' || /(^|&)service=git-receive-pack(&|$)/.test(query);
-  if ((isPush || !access.allowAnonymousRead) && !hasToken(req, access.token)) {
+  if ((isPush || !servesAnonymous(access.anonymous, req)) && !hasToken(req, access.token)) {
     reply.code(401).header('www-authenticate', 'Basic realm="Pave Git"').type('text/plain').send(`${refusal(req, isPush)}\n`);
     return;
   }

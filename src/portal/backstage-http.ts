@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiError } from '../api/errors.js';
-import { bearerToken, TOKEN_INVALID, TOKEN_REQUIRED, tokenChecker } from '../api/http/auth.js';
+import { bearerToken, servesAnonymous, TOKEN_INVALID, TOKEN_REQUIRED, tokenChecker, type AnonymousAccess } from '../api/http/auth.js';
 import { EntityError } from './catalog/entity.js';
 
 /** Backstage's error names by HTTP status, so @backstage/errors deserialises them as the same classes. */
@@ -56,13 +56,13 @@ export function queryInt(q: unknown, name: string): number | undefined {
   return n;
 }
 
-/** Accepts requests without a token (when the server allows anonymous use) or with the admin token. */
-export function requireToken(app: FastifyInstance, token: string, allowAnonymous: boolean): void {
+/** Accepts requests with the admin token, and those without one from where anonymous use is allowed. */
+export function requireToken(app: FastifyInstance, token: string, anonymous: AnonymousAccess): void {
   const isAdminToken = tokenChecker(token);
   app.addHook('onRequest', async (req) => {
     const h = req.headers.authorization;
     if (!h) {
-      if (allowAnonymous) return;
+      if (servesAnonymous(anonymous, req)) return;
       throw new ApiError(401, 'Unauthorized', TOKEN_REQUIRED);
     }
     const given = bearerToken(h);

@@ -82,7 +82,7 @@ export function portalModule(): PlatformModule {
           void app.register(
             async (sub) => {
               useBackstageErrors(sub, p.log);
-              requireToken(sub, p.adminToken, p.allowAnonymous);
+              requireToken(sub, p.adminToken, p.anonymous);
               register(sub);
             },
             { prefix },

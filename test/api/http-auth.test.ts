@@ -3,21 +3,21 @@ import { after, before, test } from 'node:test';
 import { isLoopbackHost } from '../../src/api/http/auth.js';
 import { gitHostModule } from '../../src/githost/index.js';
 import { portalModule } from '../../src/portal/index.js';
-import { startPlatform } from '../support/platform.js';
+import { fromNetwork, startPlatform } from '../support/platform.js';
 
 /**
- * Who may call Pave without a token: on loopback, anyone on this machine (the local web UI and
- * CLI); on an address the network reaches, no one, on every API that changes or reveals state.
+ * Who may call Pave without a token: whoever is on this machine (the local web UI, CLI and
+ * kubectl); from other machines no one, on every API that changes or reveals state.
  */
 let open: Awaited<ReturnType<typeof startPlatform>>;
 let closed: Awaited<ReturnType<typeof startPlatform>>;
-/** The network-facing server, reached through loopback (0.0.0.0 listens there too). */
+/** The network-facing server, reached as another machine would reach it. */
 let base: string;
 
 before(async () => {
   open = await startPlatform({ modules: [gitHostModule(), portalModule()] });
   closed = await startPlatform({ host: '0.0.0.0', modules: [gitHostModule(), portalModule()] });
-  base = closed.url.replace('0.0.0.0', '127.0.0.1');
+  base = fromNetwork(closed.url);
   const repo = await fetch(`${base}/api/git/repos`, { method: 'POST', headers: { authorization: `Bearer ${closed.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ owner: 'team', name: 'app' }) });
   assert.equal(repo.status, 201, await repo.text());
 });
@@ -31,14 +31,18 @@ test('only loopback addresses count as loopback', () => {
   for (const h of ['0.0.0.0', '::', '192.168.1.20', '10.0.0.1', '::ffff:10.0.0.1', 'pave.example.com', '128.0.0.1']) assert.ok(!isLoopbackHost(h), h);
 });
 
-test('anonymous use is the default on loopback and nowhere else', () => {
-  assert.equal(open.allowAnonymous, true);
-  assert.equal(closed.allowAnonymous, false);
+test('on a network address a request from this machine needs no token, unless a proxy forwarded it', async () => {
+  const local = closed.url.replace('0.0.0.0', '127.0.0.1');
+  assert.equal((await fetch(`${local}/k8s/api/v1/namespaces`)).status, 200);
+  assert.equal((await fetch(`${local}/api/catalog/entities`)).status, 200);
+  for (const header of [{ 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }] as Record<string, string>[]) {
+    assert.equal((await fetch(`${local}/k8s/api/v1/namespaces`, { headers: header })).status, 401, JSON.stringify(header));
+  }
 });
 
 const PATHS = ['/k8s/api/v1/namespaces', '/k8s/apis', '/k8s/version', '/k8s/openapi/v3', '/api/catalog/entities', '/api/scaffolder/v2/tasks', '/api/techdocs/metadata/techdocs/default/component/x', '/api/git/repos', '/git/team/app.git/info/refs?service=git-upload-pack'];
 
-test('on a network address every API refuses a request without a token, saying where the token is', async () => {
+test('from another machine every API refuses a request without a token, saying where the token is', async () => {
   for (const path of PATHS) {
     const r = await fetch(base + path);
     const text = await r.text();
@@ -52,7 +56,7 @@ test('on a network address every API refuses a request without a token, saying w
   assert.equal(post.status, 401, 'writes too');
 });
 
-test('on a network address the token opens every API, and a wrong one is refused', async () => {
+test('from another machine the token opens every API, and a wrong one is refused', async () => {
   for (const path of PATHS.filter((p) => !p.includes('techdocs'))) {
     const good = await fetch(base + path, { headers: { authorization: `Bearer ${closed.adminToken}` } });
     assert.equal(good.status, 200, `${path}: ${await good.text()}`);
@@ -75,11 +79,14 @@ test('on loopback a request without a token is served, and a wrong token is stil
   assert.equal(wrong.status, 401);
 });
 
-test('allowAnonymous opts a network address back in', async () => {
-  const p = await startPlatform({ host: '0.0.0.0', allowAnonymous: true });
+test('allowAnonymous opts other machines in, and false shuts out this one too', async () => {
+  const anywhere = await startPlatform({ host: '0.0.0.0', allowAnonymous: true });
+  const never = await startPlatform({ allowAnonymous: false });
   try {
-    assert.equal((await fetch(`${p.url.replace('0.0.0.0', '127.0.0.1')}/k8s/api/v1/namespaces`)).status, 200);
+    assert.equal((await fetch(`${fromNetwork(anywhere.url)}/k8s/api/v1/namespaces`)).status, 200);
+    assert.equal((await fetch(`${never.url}/k8s/api/v1/namespaces`)).status, 401);
   } finally {
-    await p.close();
+    await anywhere.close();
+    await never.close();
   }
 });

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { portalModule, portalOf } from '../../src/portal/index.js';
 import { webUiModule } from '../../src/webui/index.js';
 import { writeTree } from '../portal/catalog/fixtures.js';
-import { eventually, startPlatform, tempDir } from '../support/platform.js';
+import { eventually, fromNetwork, startPlatform, tempDir } from '../support/platform.js';
 import { launchBrowser, screenshot, type Browser } from './browser.js';
 import { brokenTemplate, seedCatalog } from './fixtures.js';
 
@@ -17,7 +17,7 @@ import { brokenTemplate, seedCatalog } from './fixtures.js';
  */
 let p: Awaited<ReturnType<typeof startPlatform>>;
 let b: Browser;
-/** The server listens on 0.0.0.0; the browser reaches it through loopback. */
+/** The server listens on 0.0.0.0; the browser reaches it as from another machine. */
 let base: string;
 let docs: string;
 
@@ -25,7 +25,7 @@ before(async () => {
   const built = fileURLToPath(new URL('../../web/index.html', import.meta.url));
   if (!existsSync(built)) throw new Error('the web UI is not built (dist/web/index.html is missing): run `npm run build`');
   p = await startPlatform({ host: '0.0.0.0', modules: [portalModule(), webUiModule()] });
-  base = p.url.replace('0.0.0.0', '127.0.0.1');
+  base = fromNetwork(p.url);
   await seedCatalog(p.client, 3);
   docs = tempDir('pave-e2e-docs-');
   writeTree(docs, {

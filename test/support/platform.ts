@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../src/api/log.js';
 import type { Resource } from '../../src/api/types.js';
@@ -18,6 +18,20 @@ export async function startPlatform(opts: Partial<PlatformOptions> = {}): Promis
     if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
   };
   return p;
+}
+
+/**
+ * `url` of a server listening on 0.0.0.0, as another machine would reach it: through this
+ * machine's first non-loopback IPv4 address, so that the server sees a peer that is not local.
+ */
+export function fromNetwork(url: string): string {
+  const address = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+  if (!address) throw new Error('this test needs a network interface other than loopback, to call Pave as another machine would');
+  const u = new URL(url);
+  u.hostname = address;
+  return u.origin;
 }
 
 export function tempDir(prefix = 'pave-test-'): string {

@@ -28,6 +28,29 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 /**
+ * Who may call without a token: 'anywhere' (pave up --allow-anonymous), 'this-machine' (the
+ * default: requests whose peer is a loopback address) or 'never'.
+ */
+export type AnonymousAccess = 'anywhere' | 'this-machine' | 'never';
+
+/** What a request shows of where it comes from. */
+export interface RequestOrigin {
+  socket: { remoteAddress?: string };
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/**
+ * Whether a request without a token is served. From this machine means a loopback peer that
+ * was not forwarded: a reverse proxy on this machine has a loopback address too, but it says
+ * (X-Forwarded-For, Forwarded) that it speaks for someone else, who needs the token.
+ */
+export function servesAnonymous(access: AnonymousAccess, req: RequestOrigin): boolean {
+  if (access !== 'this-machine') return access === 'anywhere';
+  const peer = req.socket.remoteAddress;
+  return !!peer && isLoopbackHost(peer) && req.headers['x-forwarded-for'] === undefined && req.headers.forwarded === undefined;
+}
+
+/**
  * A check of presented tokens against the admin token. It compares digests in constant time,
  * so a client on the network cannot find the token byte by byte from how long a refusal takes.
  */

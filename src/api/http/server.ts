@@ -4,7 +4,7 @@ import { Counter, Histogram, Registry as MetricsRegistry, collectDefaultMetrics 
 import { ADMIN, ANONYMOUS, type UserInfo } from '../admission.js';
 import { ApiError } from '../errors.js';
 import type { ResourceService } from '../service.js';
-import { bearerToken, TOKEN_INVALID, TOKEN_REQUIRED, tokenChecker } from './auth.js';
+import { bearerToken, servesAnonymous, TOKEN_INVALID, TOKEN_REQUIRED, tokenChecker, type AnonymousAccess } from './auth.js';
 import { registerK8sRoutes } from './k8s-routes.js';
 
 export interface HttpServerOptions {
@@ -12,8 +12,8 @@ export interface HttpServerOptions {
   log: Logger;
   /** The bearer token of the local admin identity. */
   adminToken: string;
-  /** Whether a request without a token acts as anonymous (the platform allows it on loopback only) or is refused with 401. */
-  allowAnonymous: boolean;
+  /** Who may call without a token (acting as anonymous); the others are refused with 401. */
+  anonymous: AnonymousAccess;
   bodyLimit?: number;
   /** Whether the readiness probe passes; the platform flips it once controllers are up. */
   ready: () => boolean;
@@ -66,7 +66,7 @@ export function createHttpServer(opts: HttpServerOptions): { app: FastifyInstanc
   const authenticate = (req: FastifyRequest): UserInfo => {
     const h = req.headers.authorization;
     if (!h) {
-      if (opts.allowAnonymous) return ANONYMOUS;
+      if (servesAnonymous(opts.anonymous, req)) return ANONYMOUS;
       throw new ApiError(401, 'Unauthorized', TOKEN_REQUIRED);
     }
     const token = bearerToken(h);

@@ -24,7 +24,7 @@ program
   .option('--no-local-cloud', 'do not start the embedded PostgreSQL')
   .option('--no-starter-platform', 'do not load the starter platform on first start')
   .option('--event-ttl <duration>', 'how long Events are kept after they last happened (500ms, 30s, 10m, 1h30m)', '1h')
-  .option('--allow-anonymous', 'serve requests without a token as the admin even when --host is not a loopback address')
+  .option('--allow-anonymous', 'serve requests without a token as the admin from other machines too (by default only this machine may omit it)')
   .action(async (o: { eventTtl: string; port: number; host: string; dataDir: string; postgres?: string; redis?: string; rabbitmq?: string; nats?: string; dnsPort: string; localCloud: boolean; starterPlatform: boolean; allowAnonymous?: boolean }) => {
     const { Platform } = await import('../../platform.js');
     const { isLoopbackHost } = await import('../../api/http/auth.js');
@@ -35,14 +35,16 @@ program
       process.stderr.write(`--event-ttl: "${o.eventTtl}" is not a duration (examples: 30s, 10m, 1h30m)\n`);
       process.exit(2);
     }
-    // without the flag the platform decides from the address: anonymous on loopback only
+    // without the flag, only requests from this machine may omit the token
     const p = new Platform({ dataDir: o.dataDir, port: o.port, host: o.host, eventTtlMs, allowAnonymous: o.allowAnonymous || undefined, settings: { ...providerSettings } });
-    if (p.allowAnonymous && !isLoopbackHost(o.host)) {
+    if (p.anonymous === 'anywhere' && !isLoopbackHost(o.host)) {
       process.stderr.write(`warning: --allow-anonymous on ${o.host}: anyone who can reach this address acts as the admin, without a token\n`);
     }
     await p.start();
     process.stdout.write(`Pave is up at ${p.url} (${Date.now() - started} ms)\n  kubectl: export KUBECONFIG=${p.kubeconfigPath()}\n`);
-    if (!p.allowAnonymous) process.stdout.write(`  requests need the token in ${join(p.dataDir, 'token')} (the web UI asks for it)\n`);
+    if (p.anonymous !== 'anywhere' && !isLoopbackHost(o.host)) {
+      process.stdout.write(`  requests from other machines need the token in ${join(p.dataDir, 'token')} (the web UI asks for it)\n`);
+    }
     let stopping = false;
     const stop = async (sig: string) => {
       if (stopping) return;
