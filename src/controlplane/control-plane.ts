@@ -81,7 +81,7 @@ export class ControlPlane {
         batchPollIntervalMs: parseDuration(settings['batch-poll-interval']),
       });
       const controller = this.platform.manager.add(reconciler.spec());
-      reconciler.startPolling(controller.informer, (k) => controller.queue.add(k));
+      reconciler.startPolling(controller.informer, (k) => controller.queue.add(k), () => controller.queue.len());
       this.managed.set(key, { reconciler, controller });
     }
   }

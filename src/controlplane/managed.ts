@@ -14,6 +14,9 @@ import type { ExternalClient, ExternalObservation, ManagedKind, ManagedResource,
 import { jsonClone } from '../api/clone.js';
 import { ManagementPolicies } from './management-policies.js';
 
+/** The longest a batch poll waits for the controller's backlog to clear. */
+const BUSY_POLL_MS = 10_000;
+
 export interface ManagedReconcilerOptions {
   /** How often a resource is observed when its provider has no observeMany (default 10 s). */
   pollIntervalMs?: number;
@@ -56,6 +59,9 @@ export class ManagedReconciler {
   private publishedSecrets = new Map<string, string>();
   private usages = new Set<string>();
   private polling = false;
+  private backlog: () => number = () => 0;
+  /** When the last batch poll started (ms since the epoch). */
+  private lastBatchPoll = 0;
   private stopped = false;
   private noUsageType = false;
   /**
@@ -103,10 +109,11 @@ export class ManagedReconciler {
     };
   }
 
-  /** Starts batch polling; `enqueue` puts a key on the controller's queue. */
-  startPolling(informer: Informer, enqueue: (key: string) => void): void {
+  /** Starts batch polling; `enqueue` puts a key on the controller's queue, `backlog` counts the keys waiting there. */
+  startPolling(informer: Informer, enqueue: (key: string) => void, backlog: () => number = () => 0): void {
     this.informer = informer;
     this.queueKey = enqueue;
+    this.backlog = backlog;
     this.schedulePoll(this.batchMs);
   }
 
@@ -420,6 +427,11 @@ export class ManagedReconciler {
   private schedulePoll(afterMs: number): void {
     if (this.stopped) return;
     this.pollTimer = setTimeout(() => {
+      // Work waiting behind busy workers (a burst of creates) comes first: a poll would only
+      // queue more, and every resource in that backlog is about to be observed anyway. Drift
+      // waits, but never longer than BUSY_POLL_MS.
+      if (this.backlog() > this.workers && Date.now() - this.lastBatchPoll < BUSY_POLL_MS) return this.schedulePoll(this.batchMs);
+      this.lastBatchPoll = Date.now();
       const started = performance.now();
       void this.pollBatch().finally(() => this.schedulePoll(Math.max(this.batchMs, 4 * (performance.now() - started))));
     }, afterMs);
