@@ -105,11 +105,13 @@ export class PostgresServer {
    * Runs a statement that changes a catalog row other statements may be changing at the same
    * moment: a database dropped while a grant on it is revoked, a role dropped while the database
    * it owns is still being dropped. PostgreSQL fails the loser of such a race ("tuple
-   * concurrently updated", or 2BP01 while the owned database is not gone yet); it is retried
-   * for up to `waitMs` so that deleting a claim's resources together converges in one pass.
+   * concurrently updated", "cache lookup failed for database" when the database went between
+   * finding it by name and changing it, or 2BP01 while the owned database is not gone yet); it
+   * is retried for up to `waitMs` so that deleting a claim's resources together converges in
+   * one pass.
    */
   async queryRacingCatalog(sql: string, waitMs = 3000): Promise<void> {
-    await this.queryRetrying(sql, (code, message) => code === '2BP01' || (code === 'XX000' && /tuple concurrently (updated|deleted)/.test(message)), waitMs);
+    await this.queryRetrying(sql, (code, message) => code === '2BP01' || (code === 'XX000' && /tuple concurrently (updated|deleted)|cache lookup failed/.test(message)), waitMs);
   }
 
   private async queryRetrying(sql: string, retryable: (code: string, message: string) => boolean, waitMs: number): Promise<void> {
