@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiError } from '../api/errors.js';
-import { bearerToken, servesAnonymous, TOKEN_INVALID, TOKEN_REQUIRED, tokenChecker, type AnonymousAccess } from '../api/http/auth.js';
+import { requestAuthenticator, type AnonymousAccess } from '../api/http/auth.js';
 import { EntityError } from './catalog/entity.js';
 
 /** Backstage's error names by HTTP status, so @backstage/errors deserialises them as the same classes. */
@@ -58,14 +58,8 @@ export function queryInt(q: unknown, name: string): number | undefined {
 
 /** Accepts requests with the admin token, and those without one from where anonymous use is allowed. */
 export function requireToken(app: FastifyInstance, token: string, anonymous: AnonymousAccess): void {
-  const isAdminToken = tokenChecker(token);
+  const identify = requestAuthenticator(token, anonymous);
   app.addHook('onRequest', async (req) => {
-    const h = req.headers.authorization;
-    if (!h) {
-      if (servesAnonymous(anonymous, req)) return;
-      throw new ApiError(401, 'Unauthorized', TOKEN_REQUIRED);
-    }
-    const given = bearerToken(h);
-    if (given === undefined || !isAdminToken(given)) throw new ApiError(401, 'Unauthorized', TOKEN_INVALID);
+    identify(req);
   });
 }

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
+import { ApiError } from '../errors.js';
 
 /**
  * What a client without a token is told, by every API that refuses one. It names where the
@@ -48,6 +49,24 @@ export function servesAnonymous(access: AnonymousAccess, req: RequestOrigin): bo
   if (access !== 'this-machine') return access === 'anywhere';
   const peer = req.socket.remoteAddress;
   return !!peer && isLoopbackHost(peer) && req.headers['x-forwarded-for'] === undefined && req.headers.forwarded === undefined;
+}
+
+/**
+ * Who a request is, for every API that takes the admin token: 'admin' with the token,
+ * 'anonymous' without one from where `anonymous` allows it. Anything else is refused with 401.
+ */
+export function requestAuthenticator(token: string, anonymous: AnonymousAccess): (req: RequestOrigin) => 'admin' | 'anonymous' {
+  const isAdminToken = tokenChecker(token);
+  return (req) => {
+    const h = req.headers.authorization;
+    if (typeof h !== 'string' || !h) {
+      if (servesAnonymous(anonymous, req)) return 'anonymous';
+      throw new ApiError(401, 'Unauthorized', TOKEN_REQUIRED);
+    }
+    const given = bearerToken(h);
+    if (given !== undefined && isAdminToken(given)) return 'admin';
+    throw new ApiError(401, 'Unauthorized', TOKEN_INVALID);
+  };
 }
 
 /**

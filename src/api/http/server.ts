@@ -4,7 +4,7 @@ import { Counter, Histogram, Registry as MetricsRegistry, collectDefaultMetrics 
 import { ADMIN, ANONYMOUS, type UserInfo } from '../admission.js';
 import { ApiError } from '../errors.js';
 import type { ResourceService } from '../service.js';
-import { bearerToken, servesAnonymous, TOKEN_INVALID, TOKEN_REQUIRED, tokenChecker, type AnonymousAccess } from './auth.js';
+import { requestAuthenticator, type AnonymousAccess } from './auth.js';
 import { registerK8sRoutes } from './k8s-routes.js';
 
 export interface HttpServerOptions {
@@ -62,17 +62,8 @@ export function createHttpServer(opts: HttpServerOptions): { app: FastifyInstanc
     reply.code(404).header('content-type', 'application/json').send(JSON.stringify(e.toStatus()));
   });
 
-  const isAdminToken = tokenChecker(opts.adminToken);
-  const authenticate = (req: FastifyRequest): UserInfo => {
-    const h = req.headers.authorization;
-    if (!h) {
-      if (servesAnonymous(opts.anonymous, req)) return ANONYMOUS;
-      throw new ApiError(401, 'Unauthorized', TOKEN_REQUIRED);
-    }
-    const token = bearerToken(h);
-    if (token !== undefined && isAdminToken(token)) return ADMIN;
-    throw new ApiError(401, 'Unauthorized', TOKEN_INVALID);
-  };
+  const identify = requestAuthenticator(opts.adminToken, opts.anonymous);
+  const authenticate = (req: FastifyRequest): UserInfo => (identify(req) === 'admin' ? ADMIN : ANONYMOUS);
 
   const live = async (_req: FastifyRequest, reply: FastifyReply) => {
     const failure = opts.failure?.();
