@@ -18,7 +18,7 @@ import type { Store } from './api/store/store.js';
 import { Manager } from './runtime/manager.js';
 
 /** Where Pave listens unless told otherwise: loopback, so that anonymous use is safe by default. */
-export const DEFAULT_HOST = '127.0.0.1';
+const DEFAULT_HOST = '127.0.0.1';
 
 /**
  * A feature module (control plane, delivery, portal, ...). `install` runs before start: it adds

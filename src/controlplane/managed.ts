@@ -110,7 +110,7 @@ export class ManagedReconciler {
   }
 
   /** Starts batch polling; `enqueue` puts a key on the controller's queue, `backlog` counts the keys waiting there. */
-  startPolling(informer: Informer, enqueue: (key: string) => void, backlog: () => number = () => 0): void {
+  startPolling(informer: Informer, enqueue: (key: string) => void, backlog: () => number): void {
     this.informer = informer;
     this.queueKey = enqueue;
     this.backlog = backlog;
@@ -221,7 +221,7 @@ export class ManagedReconciler {
       if (this.kind.externalNameAssignedByProvider || (created.externalName && created.externalName !== mr.metadata.annotations?.[EXTERNAL_NAME])) {
         mr = await this.annotate(ctx.client, mr, after);
       } else {
-        mr = { ...mr, metadata: { ...mr.metadata, annotations: { ...mr.metadata.annotations, ...after } } };
+        mr = withAnnotations(mr, after);
         metadataUnsaved = true;
       }
       ctx.recorder.event(mr, 'Normal', 'CreatedExternalResource', 'Successfully requested creation of external resource');
@@ -371,7 +371,7 @@ export class ManagedReconciler {
 
   private async annotate(client: Client, mr: ManagedResource, annotations: Record<string, string>): Promise<ManagedResource> {
     // the client copies what it sends; only the annotations change here
-    return client.update({ ...mr, metadata: { ...mr.metadata, annotations: { ...(mr.metadata.annotations ?? {}), ...annotations } } });
+    return client.update(withAnnotations(mr, annotations));
   }
 
   /**
@@ -493,4 +493,9 @@ export class ManagedReconciler {
       this.polling = false;
     }
   }
+}
+
+/** `mr` with `annotations` added, sharing everything else. */
+function withAnnotations(mr: ManagedResource, annotations: Record<string, string>): ManagedResource {
+  return { ...mr, metadata: { ...mr.metadata, annotations: { ...(mr.metadata.annotations ?? {}), ...annotations } } };
 }

@@ -37,12 +37,13 @@ program
     }
     // without the flag, only requests from this machine may omit the token
     const p = new Platform({ dataDir: o.dataDir, port: o.port, host: o.host, eventTtlMs, allowAnonymous: o.allowAnonymous || undefined, settings: { ...providerSettings } });
-    if (p.anonymous === 'anywhere' && !isLoopbackHost(o.host)) {
+    const onNetwork = !isLoopbackHost(o.host);
+    if (onNetwork && p.anonymous === 'anywhere') {
       process.stderr.write(`warning: --allow-anonymous on ${o.host}: anyone who can reach this address acts as the admin, without a token\n`);
     }
     await p.start();
     process.stdout.write(`Pave is up at ${p.url} (${Date.now() - started} ms)\n  kubectl: export KUBECONFIG=${p.kubeconfigPath()}\n`);
-    if (p.anonymous !== 'anywhere' && !isLoopbackHost(o.host)) {
+    if (onNetwork && p.anonymous !== 'anywhere') {
       process.stdout.write(`  requests from other machines need the token in ${join(p.dataDir, 'token')} (the web UI asks for it)\n`);
     }
     let stopping = false;
