@@ -79,6 +79,25 @@ export async function send(path: string, init: RequestInit = {}): Promise<Respon
   }
 }
 
+/**
+ * A streamed response body, piece by piece: the text between one `separator` and the next, line
+ * ends read as "\n". What follows the last separator when the stream ends is not a piece.
+ */
+export async function* streamedPieces(res: Response, separator: string): AsyncGenerator<string> {
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value.replace(/\r\n?/g, '\n');
+    let end: number;
+    while ((end = buffer.indexOf(separator)) >= 0) {
+      yield buffer.slice(0, end);
+      buffer = buffer.slice(end + separator.length);
+    }
+  }
+}
+
 export function failureFrom(status: number, text: string, path: string): ApiFailure {
   try {
     const b = JSON.parse(text) as { message?: string; details?: { causes?: { field?: string; message: string }[] }; error?: { message?: string } };

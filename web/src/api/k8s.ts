@@ -1,4 +1,4 @@
-import { ApiFailure, failureFrom, request, send } from './http';
+import { ApiFailure, failureFrom, request, send, streamedPieces } from './http';
 
 /** The Kubernetes envelope as the UI reads it; fields beyond it are kept as sent. */
 export interface Resource {
@@ -130,21 +130,12 @@ export function watchObjects(apiVersion: string, kind: string, opts: { namespace
         const res = await send(`${base}?${params}`, { signal });
         if (!res.ok) throw failureFrom(res.status, await res.text(), base);
         delay = 500;
-        const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-        let buffer = '';
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buffer += value;
-          let nl: number;
-          while ((nl = buffer.indexOf('\n')) >= 0) {
-            const line = buffer.slice(0, nl).trim();
-            buffer = buffer.slice(nl + 1);
-            if (!line) continue;
-            const e = JSON.parse(line) as { type: WatchType; object: Resource };
-            if (e.type === 'ERROR') throw new ApiFailure(e.object.code ?? 500, e.object.message ?? 'watch failed', base);
-            if (e.type !== 'BOOKMARK') onEvent(e.type, e.object);
-          }
+        for await (const piece of streamedPieces(res, '\n')) {
+          const line = piece.trim();
+          if (!line) continue;
+          const e = JSON.parse(line) as { type: WatchType; object: Resource };
+          if (e.type === 'ERROR') throw new ApiFailure(e.object.code ?? 500, e.object.message ?? 'watch failed', base);
+          if (e.type !== 'BOOKMARK') onEvent(e.type, e.object);
         }
       } catch (e) {
         if (signal.aborted) return;

@@ -1,4 +1,4 @@
-import { failureFrom, query, request, send } from './http';
+import { failureFrom, query, request, send, streamedPieces } from './http';
 
 export interface ParameterStep {
   title: string;
@@ -104,18 +104,8 @@ export function followTask(id: string, onEvent: (e: TaskEvent) => void, onError:
 
 /** The `data` of each event in a text/event-stream response. */
 async function* eventData(res: Response): AsyncGenerator<string> {
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buffer += value.replace(/\r\n?/g, '\n');
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, ''));
-      if (data.length) yield data.join('\n');
-    }
+  for await (const block of streamedPieces(res, '\n\n')) {
+    const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, ''));
+    if (data.length) yield data.join('\n');
   }
 }
