@@ -93,19 +93,19 @@ export class SqliteEngine {
   private readonly stmts: ReturnType<SqliteEngine['prepare']>;
   private readonly listCache = new Map<string, Database.Statement>();
 
-  /** Background checkpoints seen so far (see `checkpoints` in the constructor). */
+  /** Background checkpoints seen so far (see `wal` in the constructor). */
   private checkpointsSeen = 0;
 
   /**
-   * `checkpoints`, when given, is a counter that a Checkpointer on another thread bumps after
-   * each checkpoint it makes: this connection then never checkpoints on its own (a checkpoint
-   * syncs the file, which on a slow disk held every write for hundreds of milliseconds), and
-   * with no exclusive lock, so that the checkpointer can share the file.
+   * `wal`, when given, is shared with a Checkpointer on another thread (see WalCounters): this
+   * connection then never checkpoints on its own (a checkpoint syncs the file, which on a slow
+   * disk held every write for hundreds of milliseconds), and takes no exclusive lock, so that
+   * the checkpointer can share the file.
    */
   constructor(
     path: string,
     private readonly cipher?: SecretCipher,
-    private readonly checkpoints?: Int32Array,
+    private readonly wal?: Int32Array,
   ) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
@@ -114,12 +114,12 @@ export class SqliteEngine {
       // Without a checkpointer, one connection owns the database: exclusive locking keeps the
       // WAL index in process memory and makes a second `pave up` on the same data directory
       // fail at start (with one, holdProcessLock does that).
-      if (!checkpoints) this.db.pragma('locking_mode = EXCLUSIVE');
+      if (!wal) this.db.pragma('locking_mode = EXCLUSIVE');
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('cache_size = -65536');
       // checkpoint in larger steps: each checkpoint syncs, and bursts of writes pay for fewer of them
-      this.db.pragma(`wal_autocheckpoint = ${checkpoints ? 0 : 10000}`);
+      this.db.pragma(`wal_autocheckpoint = ${wal ? 0 : 10000}`);
       migrateWithoutRowid(this.db);
       this.db.exec(SCHEMA);
     } catch (e) {
@@ -135,8 +135,8 @@ export class SqliteEngine {
    * so that the next write can start the WAL file over instead of growing it without end.
    */
   private followCheckpoints(): void {
-    if (!this.checkpoints) return;
-    const n = Atomics.load(this.checkpoints, 0);
+    if (!this.wal) return;
+    const n = Atomics.load(this.wal, WalCounters.checkpoints);
     if (n === this.checkpointsSeen) return;
     this.checkpointsSeen = n;
     this.db.pragma('wal_checkpoint(PASSIVE)');
@@ -191,6 +191,7 @@ export class SqliteEngine {
       for (const w of batch) outcomes.push(this.apply(w));
       this.stmts.setRev.run(revision);
     })();
+    if (this.wal) Atomics.add(this.wal, WalCounters.writtenKb, writtenKb(batch));
     return outcomes;
   }
 
@@ -312,24 +313,76 @@ export class SqliteEngine {
 }
 
 /**
+ * What the engine and its checkpointer share, as slots of one Int32Array on a SharedArrayBuffer:
+ * the checkpoints made so far, and the kilobytes of object text committed so far (both wrap).
+ */
+export const WalCounters = { checkpoints: 0, writtenKb: 1, slots: 2 } as const;
+
+/** About what a batch adds to the WAL, in kilobytes: its texts, and a page's worth per write for indexes and the revision. */
+function writtenKb(batch: EngineWrite[]): number {
+  let bytes = 0;
+  for (const w of batch) bytes += (w.text?.length ?? 0) + 4096;
+  return Math.ceil(bytes / 1024);
+}
+
+/** When the Checkpointer copies the WAL into the database (see shouldCheckpoint). */
+export interface CheckpointPolicy {
+  /** How often it looks. */
+  tickMs: number;
+  /** Checkpoint once this much has been written since the last checkpoint... */
+  volumeKb: number;
+  /** ...or once writes have paused this long... */
+  idleMs: number;
+  /** ...or once the oldest uncopied write is this old. */
+  maxAgeMs: number;
+}
+
+export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = { tickMs: 250, volumeKb: 32 * 1024, idleMs: 1000, maxAgeMs: 10_000 };
+
+/**
+ * Whether to checkpoint now. A checkpoint copies every page the WAL holds, and during a burst
+ * the same pages (the revision, the indexes, the busiest rows) are rewritten in every commit:
+ * copying by volume, or once writes pause, copies each of them once per burst instead of once
+ * per tick, while the WAL stays bounded and a quiet database is fully checkpointed a second later.
+ */
+export function shouldCheckpoint(p: CheckpointPolicy, s: { pendingKb: number; sinceWriteMs: number; sinceCheckpointMs: number }): boolean {
+  if (s.pendingKb <= 0) return false;
+  return s.pendingKb >= p.volumeKb || s.sinceWriteMs >= p.idleMs || s.sinceCheckpointMs >= p.maxAgeMs;
+}
+
+/**
  * Checkpoints the WAL of a database that another connection (a SqliteEngine given the same
- * counter) writes, from a thread of its own, every `everyMs`: the copy and the syncs happen
- * while the writer goes on writing. Bumps `counter` after each checkpoint.
+ * counters) writes, from a thread of its own, so that the copy and the syncs happen while the
+ * writer goes on writing. Bumps the checkpoint counter after each checkpoint.
  */
 export class Checkpointer {
   private readonly db: Database.Database;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(path: string, counter: Int32Array, everyMs = 200) {
+  constructor(path: string, wal: Int32Array, policy: CheckpointPolicy = DEFAULT_CHECKPOINT_POLICY) {
     this.db = new Database(path);
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('synchronous = NORMAL');
     // it copies pages from the WAL into the file and reads nothing twice: no cache to keep
     this.db.pragma('cache_size = 16');
+    // the counters start at zero with the store, perhaps before this thread does
+    let copied = 0;
+    let seen = 0;
+    let wroteAt = Date.now();
+    let checkpointAt = Date.now();
     this.timer = setInterval(() => {
-      this.db.pragma('wal_checkpoint(PASSIVE)');
-      Atomics.add(counter, 0, 1);
-    }, everyMs);
+      const now = Date.now();
+      const written = Atomics.load(wal, WalCounters.writtenKb);
+      if (written !== seen) [seen, wroteAt] = [written, now];
+      // differences of wrapping counters, read as 32-bit integers
+      if (!shouldCheckpoint(policy, { pendingKb: (written - copied) | 0, sinceWriteMs: now - wroteAt, sinceCheckpointMs: now - checkpointAt })) return;
+      const [r] = this.db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
+      Atomics.add(wal, WalCounters.checkpoints, 1);
+      [copied, checkpointAt] = [written, now];
+      // What was committed during the copy, or held back by a reader's snapshot, is left in
+      // the WAL: count a kilobyte as still pending, so that it is copied once writes pause.
+      if (r && r.checkpointed < r.log) copied = (copied - 1) | 0;
+    }, policy.tickMs);
   }
 
   close(): void {

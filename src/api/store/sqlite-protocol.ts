@@ -7,8 +7,8 @@ export interface EngineWorkerData {
   path: string;
   /** The encryption key's bytes, when sensitive types are stored encrypted. */
   key?: Uint8Array;
-  /** Shared between the two: the checkpoints made so far (see SqliteEngine). */
-  checkpoints?: Int32Array;
+  /** Shared between the two: see WalCounters. */
+  wal?: Int32Array;
 }
 
 /** What the API thread asks of the store's thread. */

@@ -12,12 +12,12 @@ const data = workerData as EngineWorkerData;
 const port = parentPort!;
 
 if (data.role === 'checkpointer') {
-  const checkpointer = new Checkpointer(data.path, data.checkpoints!);
+  const checkpointer = new Checkpointer(data.path, data.wal!);
   port.once('message', () => {
     checkpointer.close();
     port.close();
   });
-} else serve(new SqliteEngine(data.path, data.key ? new SecretCipher(Buffer.from(data.key)) : undefined, data.checkpoints));
+} else serve(new SqliteEngine(data.path, data.key ? new SecretCipher(Buffer.from(data.key)) : undefined, data.wal));
 
 function serve(engine: SqliteEngine): void {
   port.on('message', (requests: EngineRequest[]) => {

@@ -5,7 +5,7 @@ import type { SecretCipher } from './cipher.js';
 import { EventLog } from './event-log.js';
 import { ReadCache } from './read-cache.js';
 import type Database from 'better-sqlite3';
-import { holdProcessLock, SqliteEngine, type EngineFailure, type EngineKey, type EngineOutcome, type EngineWrite } from './sqlite-engine.js';
+import { holdProcessLock, SqliteEngine, WalCounters, type EngineFailure, type EngineKey, type EngineOutcome, type EngineWrite } from './sqlite-engine.js';
 import { encodeBatch, type EngineCall, type EngineRequest, type EngineResponse, type EngineWorkerData } from './sqlite-protocol.js';
 import type { Store, StoreEvent, StoreListOptions, StoreListResult, StoreWatchOptions } from './store.js';
 import { deepFreeze, jsonClone } from '../clone.js';
@@ -100,15 +100,15 @@ export class SqliteStore implements Store {
     this.recent = new ReadCache(opts.readCacheEntries ?? 25_000);
     this.isSensitive = opts.isSensitive ?? (() => false);
     this.log = new EventLog(this.rev, opts.watchWindow);
-    const checkpoints = file ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
+    const wal = file ? new Int32Array(new SharedArrayBuffer(WalCounters.slots * 4)) : undefined;
     const thread = new URL('./sqlite-worker.js', import.meta.url);
     // Its garbage is short-lived (each batch's decoded strings): a small young generation keeps
     // about 60 MB less resident with 100,000 objects stored, for a few more quick collections.
-    this.worker = new Worker(thread, { workerData: { role: 'engine', path: opts.path, key: opts.cipher?.exportKey(), checkpoints } satisfies EngineWorkerData, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+    this.worker = new Worker(thread, { workerData: { role: 'engine', path: opts.path, key: opts.cipher?.exportKey(), wal } satisfies EngineWorkerData, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     this.worker.unref();
-    if (checkpoints) {
+    if (wal) {
       // a thread that only calls SQLite: the smallest heap V8 allows will do
-      this.checkpointer = new Worker(thread, { workerData: { role: 'checkpointer', path: opts.path, checkpoints } satisfies EngineWorkerData, resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 } });
+      this.checkpointer = new Worker(thread, { workerData: { role: 'checkpointer', path: opts.path, wal } satisfies EngineWorkerData, resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 } });
       this.checkpointer.unref();
       this.checkpointer.on('error', (e) => this.fail(new Error(`the store's checkpoint thread failed: ${e.message}`)));
     }

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { copyFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Resource } from '../../../src/api/types.js';
 import { SqliteStore } from '../../../src/api/store/sqlite.js';
+import { DEFAULT_CHECKPOINT_POLICY, shouldCheckpoint } from '../../../src/api/store/sqlite-engine.js';
 import { tempDir } from '../../support/platform.js';
 import { storeConformance } from './conformance.js';
 
@@ -119,4 +120,39 @@ test('a database written with the earlier WITHOUT ROWID objects table opens with
   } finally {
     await store.close();
   }
+});
+
+test('once writes pause, the database file alone holds them: the WAL has been copied into it', async () => {
+  const dir = tempDir('pave-sqlite-');
+  const path = join(dir, 'pave.db');
+  const store = new SqliteStore({ path });
+  try {
+    for (let i = 0; i < 50; i++) await store.create(key(`c-${i}`), cm(`c-${i}`, { v: String(i) }));
+    // a copy of the main file without its WAL sees only what has been checkpointed
+    const copied = () => {
+      const copy = join(tempDir('pave-sqlite-copy-'), 'copy.db');
+      copyFileSync(path, copy);
+      const db = new Database(copy);
+      try {
+        return db.prepare(`SELECT count(*) FROM objects WHERE name LIKE 'c-%'`).pluck().get() as number;
+      } finally {
+        db.close();
+      }
+    };
+    const deadline = Date.now() + 15_000;
+    while (copied() < 50 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(copied(), 50);
+  } finally {
+    await store.close();
+  }
+});
+
+test('a burst of small writes is checkpointed by volume or when it pauses, not on every tick', () => {
+  const p = DEFAULT_CHECKPOINT_POLICY;
+  const at = (pendingKb: number, sinceWriteMs: number, sinceCheckpointMs: number) => shouldCheckpoint(p, { pendingKb, sinceWriteMs, sinceCheckpointMs });
+  assert.equal(at(0, 60_000, 60_000), false, 'nothing written, nothing to copy');
+  assert.equal(at(64, 0, p.tickMs), false, 'still writing, little written');
+  assert.equal(at(p.volumeKb, 0, p.tickMs), true, 'a lot written');
+  assert.equal(at(64, p.idleMs, p.idleMs), true, 'writes paused');
+  assert.equal(at(64, 0, p.maxAgeMs), true, 'never pausing, but old');
 });
