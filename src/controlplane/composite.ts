@@ -4,7 +4,7 @@ import type { Resource } from '../api/types.js';
 import type { Controller, ControllerContext, ControllerSpec, GVK, ReconcileResult } from '../runtime/controller.js';
 import { getCondition, ready, Reason, setConditions, synced } from './conditions.js';
 import { retryConflicts } from './conflicts.js';
-import { compose, COMPOSITION_RESOURCE_NAME, finishComposed, LABEL_COMPOSITE, type ComposeSources, type CompositionSpec } from './composition/composer.js';
+import { compose, composedNames, COMPOSITION_RESOURCE_NAME, finishComposed, LABEL_COMPOSITE, type ComposeSources, type CompositionSpec } from './composition/composer.js';
 import { connectionDigest, decodeSecretData } from './composition/connection.js';
 import type { ControlPlane } from './control-plane.js';
 import type { ObservedResource } from './functions/types.js';
@@ -155,7 +155,8 @@ export class CompositeReconciler {
     if (result.fatal) return this.fail(ctx, xr, 'ComposeResources', result.fatal);
 
     // 4. record the choice and the resources on the XR, then apply them as a full intent
-    const desired = Object.entries(result.resources).map(([name, d]) => finishComposed(xr, name, d.resource, observed[name]?.resource.metadata.name));
+    const names = composedNames(xr, result.resources, (t) => observed[t]?.resource.metadata.name);
+    const desired = Object.entries(result.resources).map(([name, d]) => finishComposed(xr, name, d.resource, names.get(name)!));
     const dropped = existing.filter((o) => !desired.some((d) => d.kind === o.kind && d.metadata.name === o.metadata.name));
     // dropped resources stay referenced until they are gone, so a crash cannot lose track of them
     const refs = [...desired, ...dropped]

@@ -4,7 +4,7 @@ import { ready, Reason, synced } from './conditions.js';
 import { decodeSecretData } from './composition/connection.js';
 import { overlay } from './overlay.js';
 import { listNames } from './composite.js';
-import { compose, COMPOSITION_RESOURCE_NAME, finishComposed, selects, type ComposeSources, type CompositionSpec, type StepResult } from './composition/composer.js';
+import { compose, composedNames, COMPOSITION_RESOURCE_NAME, finishComposed, selects, type ComposeSources, type CompositionSpec, type StepResult } from './composition/composer.js';
 import { crossplaneCrds } from './crds.js';
 import { FunctionRegistry } from './functions/registry.js';
 import type { ObservedResource } from './functions/types.js';
@@ -158,10 +158,11 @@ export async function render(input: RenderInput): Promise<RenderOutput> {
     else conditions.push(next);
   }
   status.conditions = conditions;
+  const names = composedNames(xr, result.resources, (t) => observed[t]?.resource.metadata.name);
   const composed = Object.entries(result.resources)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, d]) => {
-      const o = finishComposed(xr, name, d.resource, observed[name]?.resource.metadata.name);
+      const o = finishComposed(xr, name, d.resource, names.get(name)!);
       if (!xr.metadata.uid) for (const r of o.metadata.ownerReferences ?? []) delete (r as { uid?: string }).uid;
       return o;
     });

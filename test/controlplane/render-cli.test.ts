@@ -133,4 +133,17 @@ describe('pave render with the flags and output of crossplane render', () => {
     const json = pave(['render', f('xr.yaml'), f('composition.yaml'), '--output', 'json']);
     assert.equal(JSON.parse(json.out).length, 3);
   });
+  it('gives two templates different names even when their hashed suffixes collide', () => {
+    // for an XR named orders-db-abcde (no uid), these two template names hash to the same five characters
+    const template = (name: string) => ({ name, base: { apiVersion: 'nop.crossplane.io/v1alpha1', kind: 'NopResource', spec: { forProvider: { bucket: name } } } });
+    const comp = { apiVersion: 'apiextensions.crossplane.io/v1', kind: 'Composition', metadata: { name: 'buckets' }, spec: { compositeTypeRef: { apiVersion: 'database.example.org/v1alpha1', kind: 'XPostgreSQLInstance' }, resources: [template('bucket-18'), template('bucket-1665')] } };
+    writeFileSync(f('buckets.yaml'), JSON.stringify(comp));
+    const r = pave(['render', f('xr.yaml'), f('buckets.yaml')]);
+    assert.equal(r.code, 0, r.err);
+    const objs = docs(r.out);
+    const names = ['bucket-18', 'bucket-1665'].map((t) => byTemplate(objs, t)?.metadata.name);
+    assert.ok(names.every((n) => n?.startsWith('orders-db-abcde-')), String(names));
+    assert.notEqual(names[0], names[1]);
+    assert.deepEqual(names.map((n, i) => byTemplate(objs, ['bucket-18', 'bucket-1665'][i]!).spec.forProvider.bucket), ['bucket-18', 'bucket-1665']);
+  });
 });

@@ -222,17 +222,45 @@ export const LABEL_CLAIM_NAMESPACE = 'crossplane.io/claim-namespace';
  * The name of a composed resource: the XR's name and a five-character suffix, as Crossplane
  * names them, but derived from the XR's uid and the template name rather than random, so a
  * retry after a crash finds the resource it already created instead of making a second one.
+ * `attempt` is for the rare template whose suffix another of the same XR already has.
  */
-export function composedName(xr: Resource, resourceName: string): string {
-  const suffix = createHash('sha256').update(`${xr.metadata.uid ?? xr.metadata.name}/${resourceName}`).digest('hex').slice(0, 5);
+export function composedName(xr: Resource, resourceName: string, attempt = 0): string {
+  const suffix = createHash('sha256').update(`${xr.metadata.uid ?? xr.metadata.name}/${resourceName}${attempt ? `#${attempt}` : ''}`).digest('hex').slice(0, 5);
   return `${xr.metadata.name}-${suffix}`;
 }
 
-/** Names, labels and owns a desired composed resource the way Crossplane does. */
-export function finishComposed(xr: Resource, resourceName: string, desired: Resource, existingName?: string): Resource {
+/**
+ * The names of an XR's composed resources, by template name: a template that names its resource
+ * gets that name, one that exists keeps its name, and the rest get composedName. Five hex
+ * characters give two templates of one XR the same suffix about once in a million XRs: the
+ * later in template-name order then hashes again, so every reconcile picks the same names and
+ * no template takes over another's resource.
+ */
+export function composedNames(xr: Resource, desired: Record<string, { resource: Resource }>, existing: (resourceName: string) => string | undefined): Map<string, string> {
+  const names = new Map<string, string>();
+  const taken = new Set<string>();
+  const templates = Object.keys(desired).sort();
+  const keep = (t: string, name: string | undefined) => {
+    if (!name || names.has(t)) return;
+    names.set(t, name);
+    taken.add(name);
+  };
+  for (const t of templates) keep(t, desired[t]!.resource.metadata?.name);
+  for (const t of templates) keep(t, existing(t));
+  for (const t of templates) {
+    if (names.has(t)) continue;
+    let attempt = 0;
+    while (taken.has(composedName(xr, t, attempt))) attempt++;
+    keep(t, composedName(xr, t, attempt));
+  }
+  return names;
+}
+
+/** Names, labels and owns a desired composed resource the way Crossplane does; `name` is from composedNames. */
+export function finishComposed(xr: Resource, resourceName: string, desired: Resource, name: string): Resource {
   const out = jsonClone(desired);
   const meta = (out.metadata ??= {});
-  meta.name = meta.name || existingName || composedName(xr, resourceName);
+  meta.name = name;
   delete meta.generateName;
   const xrLabels = xr.metadata.labels ?? {};
   meta.labels = { ...(meta.labels ?? {}), [LABEL_COMPOSITE]: xr.metadata.name! };
