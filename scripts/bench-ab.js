@@ -9,7 +9,7 @@
 // node_modules (so the commits should agree on package-lock.json), built, and run ROUNDS times,
 // REV after REV. Prints each run's figures, then the median of every numeric figure per REV.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -40,6 +40,13 @@ const trees = revs.map((rev, i) => {
   return { rev, commit, dir: join(base, `${i}-${commit}`) };
 });
 
+/** The node flags the commit's own `npm run bench` passes (it tunes V8 as `pave up` does). */
+function nodeFlags(dir) {
+  const script = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).scripts?.bench ?? '';
+  const m = /\bnode((?:\s+--\S+)*)\s+dist\/bench\/run\.js/.exec(script);
+  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
+}
+
 function median(values) {
   const s = [...values].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -56,7 +63,7 @@ try {
   const results = new Map(trees.map((t) => [t, []]));
   for (let round = 1; round <= rounds; round++) {
     for (const t of trees) {
-      const run = spawnSync(process.execPath, ['dist/bench/run.js', ...scenario], { cwd: t.dir, encoding: 'utf8', maxBuffer: 64 << 20 });
+      const run = spawnSync(process.execPath, [...nodeFlags(t.dir), 'dist/bench/run.js', ...scenario], { cwd: t.dir, encoding: 'utf8', maxBuffer: 64 << 20 });
       const line = run.stdout.trim().split('\n').pop() ?? '';
       if (run.status !== 0 || !line.startsWith('{')) {
         console.error(`${t.rev} round ${round} failed (exit ${run.status}):\n${run.stderr.slice(-2000)}`);
