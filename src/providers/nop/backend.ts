@@ -1,4 +1,5 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { deepFreeze } from '../../api/clone.js';
 
 /**
  * TEST PROVIDER BACKEND. An imaginary external system for tests and benchmarks: it stores
@@ -47,7 +48,8 @@ export class NopBackend {
   private replay(e: Entry): void {
     if (e.op === 'create') this.creates.set(e.name, (this.creates.get(e.name) ?? 0) + 1);
     if (e.op === 'delete') this.objects.delete(e.name);
-    else this.objects.set(e.name, e.fields ?? {});
+    // frozen: every read hands out this one copy, as a client library hands out its own decoded response
+    else this.objects.set(e.name, deepFreeze(e.fields ?? {}));
   }
 
   private record(e: Entry): void {
@@ -93,10 +95,9 @@ export class NopBackend {
     this.record({ op: 'drift', name, fields: { ...this.objects.get(name), ...fields } });
   }
 
-  /** Without a call: what the backend holds (for tests). */
+  /** Without a call: what the backend holds (for tests), frozen. */
   peek(name: string): Record<string, unknown> | undefined {
-    const o = this.objects.get(name);
-    return o ? structuredClone(o) : undefined;
+    return this.objects.get(name);
   }
 
   createCount(name: string): number {
