@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { jsonEqual } from '../api/equality.js';
-import { isNotFound } from '../api/errors.js';
+import { isApiError, isNotFound } from '../api/errors.js';
 import type { Condition, Resource } from '../api/types.js';
 import type { ControllerContext, ControllerSpec, GVK, ReconcileResult } from '../runtime/controller.js';
 import { getCondition, ready, Reason, setConditions, synced } from './conditions.js';
@@ -14,6 +14,13 @@ import { jsonClone } from '../api/clone.js';
 import { PAUSED } from './managed-annotations.js';
 
 export const CLAIM_FINALIZER = 'finalizer.apiextensions.crossplane.io';
+
+/**
+ * Where the random part of a claim's XR name comes from: five hex digits of a random UUID
+ * (randomUUID draws from a buffered pool, where randomBytes asks the system on every call).
+ * Replaceable so that tests can make names collide.
+ */
+export const xrNameSuffix = { next: (): string => randomUUID().slice(0, 5) };
 const CROSSPLANE_API = 'apiextensions.crossplane.io/v1';
 /** Where composites of claims keep their connection secrets before they are copied to the claim. */
 export const SYSTEM_NAMESPACE = 'pave-system';
@@ -97,9 +104,7 @@ export class ClaimReconciler {
     if (meta.deletionTimestamp) return this.finalize(ctx, claim);
     // the finalizer and the XR's name are persisted before the XR exists, so a crash cannot make two
     if (!meta.finalizers?.includes(CLAIM_FINALIZER) || !claim.spec.resourceRef?.name) {
-      // five random hex digits, as Crossplane's generateName; randomUUID draws them from a buffered pool
-      // where randomBytes asks the system for entropy on every call
-      const resourceRef = claim.spec.resourceRef?.name ? claim.spec.resourceRef : { apiVersion: this.xrGvk.apiVersion, kind: this.xrGvk.kind, name: `${meta.name}-${randomUUID().slice(0, 5)}` };
+      const resourceRef = claim.spec.resourceRef?.name ? claim.spec.resourceRef : { apiVersion: this.xrGvk.apiVersion, kind: this.xrGvk.kind, name: this.freeXrName(ctx, meta.name!) };
       const spec = { ...claim.spec, resourceRef };
       // the choices a new XR will make are recorded now, in the same write, instead of copied back from it later
       if (!claim.spec.resourceRef?.name) Object.assign(spec, this.expectedChoices(ctx, claim));
@@ -119,6 +124,13 @@ export class ClaimReconciler {
           spec: want,
         });
       } catch (e) {
+        // A name chosen a moment ago, taken by an XR the cache had not seen yet: this claim has
+        // created nothing under it, so it may choose another. (A name the user gave is kept.)
+        if (isApiError(e, 409) && e.reason === 'AlreadyExists' && xrName !== cached.spec?.resourceRef?.name) {
+          const resourceRef = { ...claim.spec.resourceRef, name: this.freeXrName(ctx, meta.name!) };
+          await ctx.client.update({ ...claim, spec: { ...claim.spec, resourceRef } });
+          return;
+        }
         return this.fail(ctx, claim, `cannot create composite resource ${xrName}: ${(e as Error).message}`);
       }
     } else {
@@ -242,6 +254,20 @@ export class ClaimReconciler {
     const status = jsonClone(claim.status ?? {});
     setConditions(status, { type: 'Synced', status: 'False', reason: Reason.ReconcilePaused, message: CLAIM_PAUSED });
     await ctx.client.updateStatus({ ...claim, status });
+  }
+
+  /**
+   * A name for a claim's new XR: the claim's name and five random hex digits, as Crossplane's
+   * generateName gives, and not the name of an XR that exists. Claims of the same name in many
+   * namespaces (every team's "db") would otherwise meet one another's XR names: a thousand of
+   * them make a collision more likely than not.
+   */
+  private freeXrName(ctx: ControllerContext, claimName: string): string {
+    const xrs = ctx.informers.get(this.xrGvk.apiVersion, this.xrGvk.kind);
+    let name: string;
+    do name = `${claimName}-${xrNameSuffix.next()}`;
+    while (xrs.get(name));
+    return name;
   }
 
   private async getXr(ctx: ControllerContext, name: string): Promise<Resource | undefined> {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { xrNameSuffix } from '../../src/controlplane/claim.js';
 import { NOP_API } from '../../src/providers/nop/index.js';
 import { eventually } from '../support/platform.js';
 import { postgresClaim, postgresComposition, postgresXrd, startControlPlane, XR_API, yamlDocs } from './fixtures.js';
@@ -105,5 +106,24 @@ describe('claims, composites and composed resources (seed example)', () => {
     await eventually(async () => !(await cp.get(NOP_API, 'NopResource', db.metadata.name!)) && !(await cp.get(NOP_API, 'NopResource', user.metadata.name!)), 10_000, 'managed resources gone');
     assert.ok(cp.backend.peek(db.metadata.name!), 'the Orphan resource stays in the backend');
     assert.equal(cp.backend.peek(user.metadata.name!), undefined, 'the Delete resource is deleted in the backend');
+  });
+  it('gives claims of the same name in two namespaces their own XRs, even when the random part of the name repeats', async () => {
+    await cp.p.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-b' } });
+    const suffixes = ['aaaaa', 'aaaaa', 'bbbbb'];
+    const real = xrNameSuffix.next;
+    xrNameSuffix.next = () => suffixes.shift() ?? real();
+    try {
+      await cp.p.client.create(postgresClaim('shared-db', 5));
+      const first = await cp.waitReady(XR_API, 'PostgreSQLInstance', 'shared-db', 'default');
+      assert.equal(first.spec.resourceRef.name, 'shared-db-aaaaa');
+      await cp.p.client.create({ ...postgresClaim('shared-db', 6), metadata: { name: 'shared-db', namespace: 'team-b' } });
+      const second = await cp.waitReady(XR_API, 'PostgreSQLInstance', 'shared-db', 'team-b');
+      assert.equal(second.spec.resourceRef.name, 'shared-db-bbbbb');
+    } finally {
+      xrNameSuffix.next = real;
+    }
+    const xr = async (name: string) => (await cp.get(XR_API, 'XPostgreSQLInstance', name))!;
+    assert.deepEqual([(await xr('shared-db-aaaaa')).spec.claimRef.namespace, (await xr('shared-db-aaaaa')).spec.parameters.storageGB], ['default', 5]);
+    assert.deepEqual([(await xr('shared-db-bbbbb')).spec.claimRef.namespace, (await xr('shared-db-bbbbb')).spec.parameters.storageGB], ['team-b', 6]);
   });
 });
