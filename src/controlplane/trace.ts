@@ -103,3 +103,30 @@ export function traceRows(root: TraceNode, wide = false): string[][] {
   walk(root, '', true, true);
   return rows;
 }
+
+/**
+ * The tree as a Graphviz digraph, for `dot -Tsvg` (crossplane beta trace -o dot): a node per
+ * object with its kind, name, namespace, Synced, Ready and status, edges from each object to
+ * what it composes; healthy objects green, an object with Synced or Ready False red.
+ */
+export function traceDot(root: TraceNode): string {
+  const lines = ['digraph trace {', '  rankdir=LR;', '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10];'];
+  let next = 0;
+  const escape = (s: string) => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, ' ');
+  const walk = (n: TraceNode): string => {
+    const id = `n${next++}`;
+    const m = n.object.metadata;
+    const synced = getCondition(n.object, 'Synced')?.status ?? '-';
+    const ready = getCondition(n.object, 'Ready')?.status ?? '-';
+    const status = traceStatus(n, false);
+    const label = [`${n.object.kind}/${m.name}`, ...(m.namespace ? [`namespace: ${m.namespace}`] : []), `Synced: ${synced}  Ready: ${ready}`, ...(status ? [status] : [])].map(escape).join('\\n');
+    const bad = n.error !== undefined || synced === 'False' || ready === 'False';
+    const color = bad ? 'mistyrose' : synced === 'True' && ready === 'True' ? 'honeydew' : 'lightyellow';
+    lines.push(`  ${id} [label="${label}", fillcolor=${color}, color=${bad ? 'red' : 'gray40'}];`);
+    for (const c of n.children ?? []) lines.push(`  ${id} -> ${walk(c)};`);
+    return id;
+  };
+  walk(root);
+  lines.push('}');
+  return lines.join('\n') + '\n';
+}

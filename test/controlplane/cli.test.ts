@@ -138,6 +138,20 @@ describe('pave render, validate and trace', () => {
       assert.deepEqual(tree.children[0].children.map((c: { object: { kind: string } }) => c.object.kind), ['NopResource', 'NopResource']);
     });
 
+    it('draws the tree as a Graphviz digraph with -o dot, an unhealthy object in red', async () => {
+      const r = await paveAsync(['trace', 'postgresqlinstance', 'traced', '-n', 'default', '-o', 'dot', '--data-dir', p.dataDir]);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /^digraph trace \{\n[\s\S]*\}\n$/);
+      const nodes = new Map([...r.out.matchAll(/^ {2}(n\d+) \[label="([^"]*)"/gm)].map((m) => [m[1]!, m[2]!.split('\\n')[0]!]));
+      const edges = [...r.out.matchAll(/^ {2}(n\d+) -> (n\d+);$/gm)].map((m) => `${nodes.get(m[1]!)!.split('/')[0]} -> ${nodes.get(m[2]!)!.split('/')[0]}`);
+      assert.equal(nodes.size, 4);
+      assert.deepEqual(edges.sort(), ['PostgreSQLInstance -> XPostgreSQLInstance', 'XPostgreSQLInstance -> NopResource', 'XPostgreSQLInstance -> NopResource']);
+      assert.match(r.out, /label="PostgreSQLInstance\/traced\\nnamespace: default\\nSynced: True {2}Ready: True\\nAvailable", fillcolor=honeydew/);
+
+      const stuck = await paveAsync(['trace', 'postgresqlinstance', 'stuck', '-n', 'default', '-o', 'dot', '--data-dir', p.dataDir]);
+      assert.match(stuck.out, /label="XPostgreSQLInstance\/stuck-\w{5}\\nSynced: False  Ready: False\\nReconcileError: [^"]*none-such\)", fillcolor=mistyrose, color=red/);
+    });
+
     it('shows the connection Secrets, with their namespace, with --show-connection-secrets', async () => {
       const plain = await paveAsync(['trace', 'postgresqlinstance', 'traced', '-n', 'default', '--data-dir', p.dataDir]);
       assert.doesNotMatch(plain.out, /Secret\//);

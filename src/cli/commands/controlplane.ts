@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { parse, stringify } from 'yaml';
 import { parseDuration } from '../../api/duration.js';
 import { render, renderDocuments, validate } from '../../controlplane/offline.js';
-import { traceRows, traceTree } from '../../controlplane/trace.js';
+import { traceDot, traceRows, traceTree } from '../../controlplane/trace.js';
 import type { TypeInfo } from '../../api/client.js';
 import type { HttpClient } from '../../api/http-client.js';
 import { connect } from '../connection.js';
@@ -138,14 +138,15 @@ Examples:
     .argument('<resource>', 'TYPE[.VERSION][.GROUP] followed by NAME, or TYPE[.VERSION][.GROUP]/NAME, e.g. postgresqlinstance/orders-db')
     .argument('[name]', 'the name, unless given in <resource>')
     .option('-n, --namespace <ns>', 'namespace of a namespaced resource such as a claim', 'default')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['default', 'wide', 'json', 'yaml', 'table']).default('default'))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['default', 'wide', 'json', 'yaml', 'table', 'dot']).default('default'))
     .option('-s, --show-connection-secrets', 'show the Secrets claims and composite resources write their connection details to (not their values)')
     .addHelpText(
       'after',
       `
 The default output shortens condition messages to their last 64 characters; -o wide shows them
 whole and adds the RESOURCE column (the composition resource name). -o json and -o yaml print the
-tree as {object, children, error}, as crossplane beta trace -o json does.
+tree as {object, children, error}, as crossplane beta trace -o json does. -o dot prints a Graphviz
+graph: pave trace ... -o dot | dot -Tsvg > trace.svg
 
 Examples:
   pave trace postgresqlinstance orders-db -n team-a
@@ -165,6 +166,7 @@ Examples:
       const tree = await traceTree(client, obj, { connectionSecrets: o.showConnectionSecrets });
       if (o.output === 'json') process.stdout.write(JSON.stringify(tree, null, 2) + '\n');
       else if (o.output === 'yaml') process.stdout.write(stringify(tree));
+      else if (o.output === 'dot') process.stdout.write(traceDot(tree));
       else process.stdout.write(formatTable(traceRows(tree, o.output === 'wide')));
     });
 
