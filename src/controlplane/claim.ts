@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { jsonEqual } from '../api/equality.js';
-import { isApiError, isNotFound } from '../api/errors.js';
+import { isApiError, isConflict, isNotFound } from '../api/errors.js';
 import type { Condition, Resource } from '../api/types.js';
 import type { ControllerContext, ControllerSpec, GVK, ReconcileResult } from '../runtime/controller.js';
 import { getCondition, ready, Reason, setConditions, synced } from './conditions.js';
 import { retryConflicts } from './conflicts.js';
 import { LABEL_CLAIM_NAME, LABEL_CLAIM_NAMESPACE } from './composition/composer.js';
 import { connectionDigest } from './composition/connection.js';
+import { publishConnectionSecret, readSecret } from './connection-secrets.js';
 import { revisionIndex } from './revisions.js';
 import { selectRevision } from './selection.js';
 import type { Xrd } from './xrd-crds.js';
@@ -172,7 +173,14 @@ export class ClaimReconciler {
     // conditions a function addressed to the claim (TARGET_COMPOSITE_AND_CLAIM) are shown on it
     const extra = ((xr.status?.conditions ?? []) as Condition[]).filter((c) => (xr.status?.claimConditionTypes ?? []).includes(c.type) && c.type !== 'Ready' && c.type !== 'Synced');
     if (extra.length) setConditions(status, ...extra);
-    const publishedAt = await this.copySecret(ctx, claim, xr);
+    let publishedAt: string | undefined;
+    try {
+      publishedAt = await this.copySecret(ctx, claim, xr);
+    } catch (e) {
+      // the Secret changed between the check and the write: the reconcile starts again
+      if (isConflict(e)) throw e;
+      return this.fail(ctx, claim, `cannot propagate connection details (spec.writeConnectionSecretToRef): ${(e as Error).message}`, true, 'PropagateConnectionSecret');
+    }
     if (publishedAt) status.connectionDetails = { lastPublishedTime: publishedAt };
     if (!jsonEqual(status, claim.status ?? {})) claim = await ctx.client.updateStatus({ ...claim, status });
     this.settled.set(key, versions(claim, xr));
@@ -281,50 +289,25 @@ export class ClaimReconciler {
     }
   }
 
-  /** Read from the store, not a cache, so that credentials are not all held in memory. */
-  private async readSecret(ctx: ControllerContext, namespace: string, name: string): Promise<Resource | undefined> {
-    try {
-      return await ctx.client.get({ apiVersion: 'v1', kind: 'Secret', namespace, name });
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
-  }
-
   /** Copies the XR's connection secret into the claim's namespace; returns when it changed. */
   private async copySecret(ctx: ControllerContext, claim: Resource, xr: Resource): Promise<string | undefined> {
     const to = claim.spec?.writeConnectionSecretToRef?.name;
     const from = xr.spec?.writeConnectionSecretToRef;
     if (!to || !from?.name || !xr.status?.connectionDetails?.lastPublishedTime) return undefined;
-    const source = await this.readSecret(ctx, from.namespace, from.name);
+    const source = await readSecret(ctx.client, from.namespace, from.name);
     if (!source) return undefined;
     const key = `${claim.metadata.namespace}/${claim.metadata.name}`;
     const publication = connectionDigest(to, source.data ?? {});
     if (this.copied.get(key) === publication && claim.status?.connectionDetails?.lastPublishedTime) return undefined;
-    // a claim that never had its secret published has no copy to compare with
-    const target = claim.status?.connectionDetails?.lastPublishedTime ? await this.readSecret(ctx, claim.metadata.namespace!, to) : undefined;
-    if (target && jsonEqual(target.data ?? {}, source.data ?? {})) {
-      this.copied.set(key, publication);
-      return undefined;
-    }
-    await ctx.client.apply(
-      {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        type: 'connection.crossplane.io/v1alpha1',
-        metadata: { name: to, namespace: claim.metadata.namespace, ownerReferences: [{ apiVersion: claim.apiVersion, kind: claim.kind, name: claim.metadata.name!, uid: claim.metadata.uid!, controller: true }] },
-        data: source.data ?? {},
-      },
-      { fieldManager: 'apiextensions.crossplane.io/claim', force: true },
-    );
+    const wrote = await publishConnectionSecret(ctx.client, claim, { namespace: claim.metadata.namespace!, name: to }, source.data ?? {}, 'apiextensions.crossplane.io/claim');
     this.copied.set(key, publication);
-    return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return wrote ? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') : undefined;
   }
 
-  private async fail(ctx: ControllerContext, claim: Resource, message: string, retry = true): Promise<void> {
+  private async fail(ctx: ControllerContext, claim: Resource, message: string, retry = true, reason = 'BindCompositeResource'): Promise<void> {
     const status = jsonClone(claim.status ?? {});
     setConditions(status, synced(false, message));
-    ctx.recorder.event(claim, 'Warning', 'BindCompositeResource', message);
+    ctx.recorder.event(claim, 'Warning', reason, message);
     if (!jsonEqual(status, claim.status ?? {})) await ctx.client.updateStatus({ ...claim, status }).catch(() => undefined);
     if (retry) throw new Error(`${claim.kind} ${claim.metadata.namespace}/${claim.metadata.name}: ${message}`);
   }

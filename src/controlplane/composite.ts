@@ -1,4 +1,4 @@
-import { isNotFound } from '../api/errors.js';
+import { isConflict, isNotFound } from '../api/errors.js';
 import { jsonEqual } from '../api/equality.js';
 import type { Resource } from '../api/types.js';
 import type { Controller, ControllerContext, ControllerSpec, GVK, ReconcileResult } from '../runtime/controller.js';
@@ -6,6 +6,7 @@ import { getCondition, ready, Reason, setConditions, synced } from './conditions
 import { retryConflicts } from './conflicts.js';
 import { compose, composedNames, COMPOSITION_RESOURCE_NAME, finishComposed, LABEL_COMPOSITE, type ComposeSources, type CompositionSpec } from './composition/composer.js';
 import { connectionDigest, decodeSecretData } from './composition/connection.js';
+import { publishConnectionSecret, readSecret } from './connection-secrets.js';
 import type { ControlPlane } from './control-plane.js';
 import type { ObservedResource } from './functions/types.js';
 import { LABEL_COMPOSITION_NAME, revisionIndex } from './revisions.js';
@@ -192,7 +193,14 @@ export class CompositeReconciler {
     if (desiredStatus && typeof desiredStatus === 'object') {
       for (const [k, v] of Object.entries(desiredStatus)) if (k !== 'conditions') status[k] = v;
     }
-    const published = await this.publish(ctx, xr, result.connectionDetails, xrd.spec.connectionSecretKeys);
+    let published: string | undefined;
+    try {
+      published = await this.publish(ctx, xr, result.connectionDetails, xrd.spec.connectionSecretKeys);
+    } catch (e) {
+      // the Secret changed between the check and the write: the reconcile starts again
+      if (isConflict(e)) throw e;
+      return this.fail(ctx, xr, 'PublishConnectionSecret', `cannot publish connection details (spec.writeConnectionSecretToRef): ${(e as Error).message}`);
+    }
     if (published) status.connectionDetails = { lastPublishedTime: published };
     const unready = Object.entries(result.resources).filter(([, d]) => d.ready !== 'READY_TRUE').map(([n]) => n).sort();
     setConditions(status, synced(true), unready.length ? ready('False', Reason.Creating, `Unready resources: ${listNames(unready)}`) : ready('True', Reason.Available));
@@ -216,7 +224,7 @@ export class CompositeReconciler {
   private sources(ctx: ControllerContext): ComposeSources {
     return {
       secret: async (namespace, name) => {
-        const s = await this.readSecret(ctx, namespace, name);
+        const s = await readSecret(ctx.client, namespace, name);
         return s && decodeSecretData((s.data ?? {}) as Record<string, string>);
       },
       select: async (sel) => {
@@ -248,23 +256,10 @@ export class CompositeReconciler {
     }
   }
 
-  /**
-   * Secrets are read from the store, not cached: a cache of every connection secret would hold
-   * all credentials in memory, decrypted, for the life of the process.
-   */
-  private async readSecret(ctx: ControllerContext, namespace: string, name: string): Promise<Resource | undefined> {
-    try {
-      return await ctx.client.get({ apiVersion: 'v1', kind: 'Secret', namespace, name });
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
-  }
-
   private async secretOf(ctx: ControllerContext, o: Resource): Promise<Record<string, string> | undefined> {
     const ref = o.spec?.writeConnectionSecretToRef;
     if (!ref?.name) return undefined;
-    const s = await this.readSecret(ctx, ref.namespace ?? o.metadata.namespace ?? 'default', ref.name);
+    const s = await readSecret(ctx.client, ref.namespace ?? o.metadata.namespace ?? 'default', ref.name);
     return s?.data ? decodeSecretData(s.data as Record<string, string>) : undefined;
   }
 
@@ -276,24 +271,9 @@ export class CompositeReconciler {
     for (const k of Object.keys(details).sort()) if (!keys?.length || keys.includes(k)) data[k] = Buffer.from(details[k]!, 'utf8').toString('base64');
     const digest = connectionDigest(ref, data);
     if (this.published.get(xr.metadata.name!) === digest) return undefined;
-    // an XR that never published has no secret to compare with (after a crash mid-publish, applying again is harmless)
-    const before = xr.status?.connectionDetails?.lastPublishedTime ? await this.readSecret(ctx, ref.namespace, ref.name) : undefined;
-    if (!before || !jsonEqual(before.data ?? {}, data)) {
-      await ctx.client.apply(
-        {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          type: 'connection.crossplane.io/v1alpha1',
-          metadata: { name: ref.name, namespace: ref.namespace, ownerReferences: [{ apiVersion: xr.apiVersion, kind: xr.kind, name: xr.metadata.name!, uid: xr.metadata.uid!, controller: true }] },
-          data,
-        },
-        { fieldManager: COMPOSED_MANAGER, force: true },
-      );
-      this.published.set(xr.metadata.name!, digest);
-      return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    }
+    const wrote = await publishConnectionSecret(ctx.client, xr, ref, data, COMPOSED_MANAGER);
     this.published.set(xr.metadata.name!, digest);
-    return undefined;
+    return wrote ? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') : undefined;
   }
 
   /** Writes the status if it changed; returns the XR as stored. */

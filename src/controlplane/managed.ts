@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
 import type { Client } from '../api/client.js';
-import { isNotFound } from '../api/errors.js';
+import { isConflict, isNotFound } from '../api/errors.js';
 import { jsonEqual } from '../api/equality.js';
 import type { ControllerContext, ControllerSpec, ReconcileResult } from '../runtime/controller.js';
 import type { Informer } from '../runtime/informer.js';
 import { getCondition, ready, Reason, setConditions, synced } from './conditions.js';
 import { retryConflicts } from './conflicts.js';
 import { connectionDigest } from './composition/connection.js';
+import { publishConnectionSecret } from './connection-secrets.js';
 import { ConnectionCache } from './provider-connections.js';
 import { CREATE_FAILED, CREATE_PENDING, CREATE_SUCCEEDED, createPending, EXTERNAL_NAME, FINALIZER, PAUSED, POLL_INTERVAL, stamp } from './managed-annotations.js';
 import { parseDuration } from '../api/duration.js';
@@ -387,17 +388,10 @@ export class ManagedReconciler {
     if (this.publishedSecrets.get(mr.metadata.name!) === digest) return;
     const namespace = ref.namespace || 'default';
     try {
-      await ctx.client.apply(
-        {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          type: 'connection.crossplane.io/v1alpha1',
-          metadata: { name: ref.name, namespace, ownerReferences: [{ apiVersion: mr.apiVersion, kind: mr.kind, name: mr.metadata.name!, uid: mr.metadata.uid!, controller: true }] },
-          data,
-        },
-        { fieldManager: 'managed.crossplane.io', force: true },
-      );
+      await publishConnectionSecret(ctx.client, mr, { namespace, name: ref.name }, data, 'managed.crossplane.io');
     } catch (e) {
+      // the Secret changed between the check and the write: the reconcile starts again
+      if (isConflict(e)) throw e;
       return this.fail(ctx, mr, 'CannotPublishConnectionDetails', `cannot publish connection details to Secret ${namespace}/${ref.name} (spec.writeConnectionSecretToRef): ${(e as Error).message}`, readyCond);
     }
     this.publishedSecrets.set(mr.metadata.name!, digest);

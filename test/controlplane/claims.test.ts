@@ -126,4 +126,29 @@ describe('claims, composites and composed resources (seed example)', () => {
     assert.deepEqual([(await xr('shared-db-aaaaa')).spec.claimRef.namespace, (await xr('shared-db-aaaaa')).spec.parameters.storageGB], ['default', 5]);
     assert.deepEqual([(await xr('shared-db-bbbbb')).spec.claimRef.namespace, (await xr('shared-db-bbbbb')).spec.parameters.storageGB], ['team-b', 6]);
   });
+  it("does not overwrite a Secret in the claim's namespace that is not its own: a team's own, or another claim's", async () => {
+    await cp.p.client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'app-creds', namespace: 'default' }, stringData: { username: 'kept' } });
+    await cp.p.client.create({ ...postgresClaim('grabby-db', 5), spec: { parameters: { storageGB: 5 }, writeConnectionSecretToRef: { name: 'app-creds' } } });
+    const refused = await eventually(async () => {
+      const c = await cp.get(XR_API, 'PostgreSQLInstance', 'grabby-db', 'default');
+      return /app-creds/.test(cp.condition(c, 'Synced')?.message ?? '') ? c : undefined;
+    });
+    assert.match(cp.condition(refused, 'Synced')!.message, /cannot propagate connection details \(spec\.writeConnectionSecretToRef\): refusing to write connection details to Secret default\/app-creds: it exists, is of type Opaque and nothing controls it/);
+    const theirs = (await cp.get('v1', 'Secret', 'app-creds', 'default'))!;
+    assert.deepEqual(Object.keys(theirs.data), ['username']);
+    assert.equal(Buffer.from(theirs.data.username, 'base64').toString(), 'kept');
+
+    // a second claim naming the first one's connection secret
+    const first = await cp.waitReady(XR_API, 'PostgreSQLInstance', 'orders-db', 'default');
+    const before = (await cp.get('v1', 'Secret', 'orders-db-conn', 'default'))!;
+    await cp.p.client.create({ ...postgresClaim('copycat-db', 7), spec: { parameters: { storageGB: 7 }, writeConnectionSecretToRef: { name: 'orders-db-conn' } } });
+    const copycat = await eventually(async () => {
+      const c = await cp.get(XR_API, 'PostgreSQLInstance', 'copycat-db', 'default');
+      return /orders-db-conn/.test(cp.condition(c, 'Synced')?.message ?? '') ? c : undefined;
+    });
+    assert.match(cp.condition(copycat, 'Synced')!.message, /it is controlled by PostgreSQLInstance orders-db/);
+    const after = (await cp.get('v1', 'Secret', 'orders-db-conn', 'default'))!;
+    assert.deepEqual(after.data, before.data);
+    assert.equal(after.metadata.ownerReferences?.[0]?.uid, first.metadata.uid);
+  });
 });

@@ -48,6 +48,30 @@ describe('the managed resource reconciler (over provider-nop)', () => {
     assert.equal(cp.backend.createCount('mr-no-ns'), 1);
   });
 
+  it("leaves a Secret it does not control as it is, and says so, as Crossplane's publisher does", async () => {
+    await cp.p.client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'team-creds', namespace: 'default' }, stringData: { password: 'theirs' } });
+    await cp.p.client.create(nop('mr-theirs', { size: 1 }, { spec: { writeConnectionSecretToRef: { name: 'team-creds', namespace: 'default' } } }));
+    const failed = await eventually(async () => {
+      const mr = await cp.get(NOP_API, 'NopResource', 'mr-theirs');
+      return cp.condition(mr, 'Synced')?.status === 'False' ? mr : undefined;
+    });
+    assert.match(cp.condition(failed, 'Synced')!.message, /cannot publish connection details to Secret default\/team-creds .*it exists, is of type Opaque and nothing controls it/);
+    const secret = (await cp.get('v1', 'Secret', 'team-creds', 'default'))!;
+    assert.deepEqual(Object.keys(secret.data), ['password']);
+    assert.equal(Buffer.from(secret.data.password, 'base64').toString(), 'theirs');
+    assert.equal(secret.metadata.ownerReferences, undefined);
+
+    // nor one that another managed resource controls
+    await cp.p.client.create(nop('mr-second', { size: 2 }, { spec: { writeConnectionSecretToRef: { name: 'mr-basic-conn', namespace: 'default' } } }));
+    const second = await eventually(async () => {
+      const mr = await cp.get(NOP_API, 'NopResource', 'mr-second');
+      return cp.condition(mr, 'Synced')?.status === 'False' ? mr : undefined;
+    });
+    assert.match(cp.condition(second, 'Synced')!.message, /it is controlled by NopResource mr-basic/);
+    const basic = (await cp.get('v1', 'Secret', 'mr-basic-conn', 'default'))!;
+    assert.equal(Buffer.from(basic.data.endpoint, 'base64').toString(), 'nop://mr-basic');
+  });
+
   it('applies initProvider at creation only', async () => {
     await cp.p.client.create(nop('mr-init', { size: 1 }, { spec: { initProvider: { zone: 'a', size: 5 }, managementPolicies: ['Observe', 'Create', 'Delete', 'LateInitialize'] } }));
     await cp.waitReady(NOP_API, 'NopResource', 'mr-init');
