@@ -5,7 +5,7 @@ import type { Condition, Resource } from '../api/types.js';
 import type { ControllerContext, ControllerSpec, GVK, ReconcileResult } from '../runtime/controller.js';
 import { getCondition, ready, Reason, setConditions, synced } from './conditions.js';
 import { retryConflicts } from './conflicts.js';
-import { LABEL_CLAIM_NAME, LABEL_CLAIM_NAMESPACE } from './composition/composer.js';
+import { generatedName, LABEL_CLAIM_NAME, LABEL_CLAIM_NAMESPACE } from './composition/composer.js';
 import { connectionDigest } from './composition/connection.js';
 import { publishConnectionSecret, readSecret } from './connection-secrets.js';
 import { revisionIndex } from './revisions.js';
@@ -273,7 +273,7 @@ export class ClaimReconciler {
   private freeXrName(ctx: ControllerContext, claimName: string): string {
     const xrs = ctx.informers.get(this.xrGvk.apiVersion, this.xrGvk.kind);
     let name: string;
-    do name = `${claimName}-${xrNameSuffix.next()}`;
+    do name = generatedName(claimName, xrNameSuffix.next());
     while (xrs.get(name));
     return name;
   }

@@ -151,4 +151,15 @@ describe('claims, composites and composed resources (seed example)', () => {
     assert.deepEqual(after.data, before.data);
     assert.equal(after.metadata.ownerReferences?.[0]?.uid, first.metadata.uid);
   });
+  it('names the XR and composed resources of a claim with a long name within 63 characters, as generateName does', async () => {
+    const long = `orders-${'x'.repeat(55)}`; // 62 characters
+    await cp.p.client.create(postgresClaim(long, 4));
+    const claim = await cp.waitReady(XR_API, 'PostgreSQLInstance', long, 'default');
+    const xrName: string = claim.spec.resourceRef.name;
+    // the generateName rule: "<claim>-" cut to 58 characters, then five more
+    assert.match(xrName, new RegExp(`^${long.slice(0, 58)}[0-9a-f]{5}$`));
+    const mrs = (await cp.p.client.list(NOP_API, 'NopResource', { labelSelector: `crossplane.io/composite=${xrName}` })).items;
+    assert.equal(mrs.length, 2);
+    for (const m of mrs) assert.match(m.metadata.name!, new RegExp(`^${xrName.slice(0, 58)}[0-9a-f]{5}$`));
+  });
 });

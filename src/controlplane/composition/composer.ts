@@ -226,7 +226,16 @@ export const LABEL_CLAIM_NAMESPACE = 'crossplane.io/claim-namespace';
  */
 export function composedName(xr: Resource, resourceName: string, attempt = 0): string {
   const suffix = createHash('sha256').update(`${xr.metadata.uid ?? xr.metadata.name}/${resourceName}${attempt ? `#${attempt}` : ''}`).digest('hex').slice(0, 5);
-  return `${xr.metadata.name}-${suffix}`;
+  return generatedName(xr.metadata.name!, suffix);
+}
+
+/**
+ * `base-suffix` as the API server names an object from generateName `base-`: the prefix cut to
+ * 58 characters, so that with a five-character suffix the name fits in 63, and so can be a
+ * label value (crossplane.io/composite) and most backends' identifiers.
+ */
+export function generatedName(base: string, suffix: string): string {
+  return `${`${base}-`.slice(0, 58)}${suffix}`;
 }
 
 /**
