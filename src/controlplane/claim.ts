@@ -273,7 +273,7 @@ export class ClaimReconciler {
   private freeXrName(ctx: ControllerContext, claimName: string): string {
     const xrs = ctx.informers.get(this.xrGvk.apiVersion, this.xrGvk.kind);
     let name: string;
-    do name = generatedName(claimName, xrNameSuffix.next());
+    do name = generatedName(`${claimName}-`, xrNameSuffix.next());
     while (xrs.get(name));
     return name;
   }

@@ -146,4 +146,17 @@ describe('pave render with the flags and output of crossplane render', () => {
     assert.notEqual(names[0], names[1]);
     assert.deepEqual(names.map((n, i) => byTemplate(objs, ['bucket-18', 'bucket-1665'][i]!).spec.forProvider.bucket), ['bucket-18', 'bucket-1665']);
   });
+  it("names a composed resource from its template's generateName, as Crossplane does", () => {
+    const comp = { apiVersion: 'apiextensions.crossplane.io/v1', kind: 'Composition', metadata: { name: 'prefixed' }, spec: { compositeTypeRef: { apiVersion: 'database.example.org/v1alpha1', kind: 'XPostgreSQLInstance' }, resources: [
+      { name: 'logs', base: { apiVersion: 'nop.crossplane.io/v1alpha1', kind: 'NopResource', metadata: { generateName: 'team-logs-' }, spec: { forProvider: {} } } },
+      { name: 'data', base: { apiVersion: 'nop.crossplane.io/v1alpha1', kind: 'NopResource', spec: { forProvider: {} } } },
+    ] } };
+    writeFileSync(f('prefixed.yaml'), JSON.stringify(comp));
+    const r = pave(['render', f('xr.yaml'), f('prefixed.yaml')]);
+    assert.equal(r.code, 0, r.err);
+    const objs = docs(r.out);
+    assert.match(byTemplate(objs, 'logs').metadata.name, /^team-logs-[0-9a-f]{5}$/);
+    assert.equal(byTemplate(objs, 'logs').metadata.generateName, undefined);
+    assert.match(byTemplate(objs, 'data').metadata.name, /^orders-db-abcde-[0-9a-f]{5}$/);
+  });
 });

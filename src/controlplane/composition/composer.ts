@@ -219,28 +219,30 @@ export const LABEL_CLAIM_NAME = 'crossplane.io/claim-name';
 export const LABEL_CLAIM_NAMESPACE = 'crossplane.io/claim-namespace';
 
 /**
- * The name of a composed resource: the XR's name and a five-character suffix, as Crossplane
- * names them, but derived from the XR's uid and the template name rather than random, so a
- * retry after a crash finds the resource it already created instead of making a second one.
- * `attempt` is for the rare template whose suffix another of the same XR already has.
+ * The name of a composed resource: its template's generateName, else the XR's name and a dash,
+ * then a five-character suffix, as Crossplane names them; but the suffix is derived from the
+ * XR's uid and the template name rather than random, so a retry after a crash finds the
+ * resource it already created instead of making a second one. `attempt` is for the rare
+ * template whose suffix another of the same XR already has.
  */
-export function composedName(xr: Resource, resourceName: string, attempt = 0): string {
+export function composedName(xr: Resource, resourceName: string, attempt = 0, prefix = `${xr.metadata.name}-`): string {
   const suffix = createHash('sha256').update(`${xr.metadata.uid ?? xr.metadata.name}/${resourceName}${attempt ? `#${attempt}` : ''}`).digest('hex').slice(0, 5);
-  return generatedName(xr.metadata.name!, suffix);
+  return generatedName(prefix, suffix);
 }
 
 /**
- * `base-suffix` as the API server names an object from generateName `base-`: the prefix cut to
- * 58 characters, so that with a five-character suffix the name fits in 63, and so can be a
- * label value (crossplane.io/composite) and most backends' identifiers.
+ * A name as the API server makes one from generateName `prefix`: the prefix cut to 58
+ * characters, so that with a five-character suffix the name fits in 63, and so can be a label
+ * value (crossplane.io/composite) and most backends' identifiers.
  */
-export function generatedName(base: string, suffix: string): string {
-  return `${`${base}-`.slice(0, 58)}${suffix}`;
+export function generatedName(prefix: string, suffix: string): string {
+  return `${prefix.slice(0, 58)}${suffix}`;
 }
 
 /**
  * The names of an XR's composed resources, by template name: a template that names its resource
- * gets that name, one that exists keeps its name, and the rest get composedName. Five hex
+ * gets that name, one that exists keeps its name, and the rest get composedName (from the
+ * template's generateName, when it has one). Five hex
  * characters give two templates of one XR the same suffix about once in a million XRs: the
  * later in template-name order then hashes again, so every reconcile picks the same names and
  * no template takes over another's resource.
@@ -258,9 +260,10 @@ export function composedNames(xr: Resource, desired: Record<string, { resource: 
   for (const t of templates) keep(t, existing(t));
   for (const t of templates) {
     if (names.has(t)) continue;
+    const prefix = desired[t]!.resource.metadata?.generateName || `${xr.metadata.name}-`;
     let attempt = 0;
-    while (taken.has(composedName(xr, t, attempt))) attempt++;
-    keep(t, composedName(xr, t, attempt));
+    while (taken.has(composedName(xr, t, attempt, prefix))) attempt++;
+    keep(t, composedName(xr, t, attempt, prefix));
   }
   return names;
 }
