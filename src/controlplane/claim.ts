@@ -22,6 +22,7 @@ export const CLAIM_FINALIZER = 'finalizer.apiextensions.crossplane.io';
  * Replaceable so that tests can make names collide.
  */
 export const xrNameSuffix = { next: (): string => randomUUID().slice(0, 5) };
+
 const CROSSPLANE_API = 'apiextensions.crossplane.io/v1';
 /** Where composites of claims keep their connection secrets before they are copied to the claim. */
 export const SYSTEM_NAMESPACE = 'pave-system';
@@ -265,8 +266,8 @@ export class ClaimReconciler {
   }
 
   /**
-   * A name for a claim's new XR: the claim's name and five random hex digits, as Crossplane's
-   * generateName gives, and not the name of an XR that exists. Claims of the same name in many
+   * A name for a claim's new XR: the claim's name, a dash and five random hex digits, as the
+   * generateName Crossplane uses gives (see generatedName), and not the name of an XR that exists. Claims of the same name in many
    * namespaces (every team's "db") would otherwise meet one another's XR names: a thousand of
    * them make a collision more likely than not.
    */
