@@ -40,7 +40,16 @@ export class ApiError extends Error {
     message: string,
     readonly details?: StatusDetails,
   ) {
-    super(message);
+    // A 4xx is an answer (not found, conflict, invalid), not a fault: controllers meet them by
+    // the thousand and never read their stacks, which cost more to capture (~18 µs) than the
+    // request they answer. A 5xx keeps its stack.
+    const limit = Error.stackTraceLimit;
+    if (code < 500) Error.stackTraceLimit = 0;
+    try {
+      super(message);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
     this.name = 'ApiError';
   }
 
