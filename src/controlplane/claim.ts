@@ -300,9 +300,9 @@ export class ClaimReconciler {
     const key = `${claim.metadata.namespace}/${claim.metadata.name}`;
     const publication = connectionDigest(to, source.data ?? {});
     if (this.copied.get(key) === publication && claim.status?.connectionDetails?.lastPublishedTime) return undefined;
-    const wrote = await publishConnectionSecret(ctx.client, claim, { namespace: claim.metadata.namespace!, name: to }, source.data ?? {}, 'apiextensions.crossplane.io/claim');
+    const publishedAt = await publishConnectionSecret(ctx.client, claim, { namespace: claim.metadata.namespace!, name: to }, source.data ?? {}, 'apiextensions.crossplane.io/claim');
     this.copied.set(key, publication);
-    return wrote ? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') : undefined;
+    return publishedAt;
   }
 
   private async fail(ctx: ControllerContext, claim: Resource, message: string, retry = true, reason = 'BindCompositeResource'): Promise<void> {

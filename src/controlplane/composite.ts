@@ -271,9 +271,9 @@ export class CompositeReconciler {
     for (const k of Object.keys(details).sort()) if (!keys?.length || keys.includes(k)) data[k] = Buffer.from(details[k]!, 'utf8').toString('base64');
     const digest = connectionDigest(ref, data);
     if (this.published.get(xr.metadata.name!) === digest) return undefined;
-    const wrote = await publishConnectionSecret(ctx.client, xr, ref, data, COMPOSED_MANAGER);
+    const publishedAt = await publishConnectionSecret(ctx.client, xr, ref, data, COMPOSED_MANAGER);
     this.published.set(xr.metadata.name!, digest);
-    return wrote ? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') : undefined;
+    return publishedAt;
   }
 
   /** Writes the status if it changed; returns the XR as stored. */

@@ -2,8 +2,9 @@ import type { Client } from '../api/client.js';
 import { jsonEqual } from '../api/equality.js';
 import { isNotFound } from '../api/errors.js';
 import type { Resource } from '../api/types.js';
+import { now } from './conditions.js';
 
-export const CONNECTION_SECRET_TYPE = 'connection.crossplane.io/v1alpha1';
+const CONNECTION_SECRET_TYPE = 'connection.crossplane.io/v1alpha1';
 
 /**
  * A Secret, read from the store rather than a cache: a cache of every connection secret would
@@ -23,7 +24,8 @@ export async function readSecret(client: Client, namespace: string, name: string
  * controls it, as Crossplane's publisher does: a Secret that exists is changed only when
  * `owner` controls it, or when nothing controls it and it is a connection secret. Any other
  * (a team's own Opaque Secret, another claim's connection secret) is refused with an error
- * that names it, and left as it is. Returns whether anything was written.
+ * that names it, and left as it is. Returns the time it wrote, or undefined when the Secret
+ * already held `data`.
  */
 export async function publishConnectionSecret(
   client: Client,
@@ -31,7 +33,7 @@ export async function publishConnectionSecret(
   target: { namespace: string; name: string },
   data: Record<string, string>,
   fieldManager: string,
-): Promise<boolean> {
+): Promise<string | undefined> {
   const { namespace, name } = target;
   const existing = await readSecret(client, namespace, name);
   if (existing) {
@@ -42,7 +44,7 @@ export async function publishConnectionSecret(
     if (controller && controller.uid !== owner.metadata.uid) {
       throw new Error(`refusing to write connection details to Secret ${namespace}/${name}: it is controlled by ${controller.kind} ${controller.name}`);
     }
-    if (controller && jsonEqual(existing.data ?? {}, data)) return false;
+    if (controller && jsonEqual(existing.data ?? {}, data)) return undefined;
   }
   await client.apply(
     {
@@ -60,5 +62,5 @@ export async function publishConnectionSecret(
     },
     { fieldManager, force: true },
   );
-  return true;
+  return now();
 }

@@ -242,10 +242,9 @@ export function generatedName(prefix: string, suffix: string): string {
 /**
  * The names of an XR's composed resources, by template name: a template that names its resource
  * gets that name, one that exists keeps its name, and the rest get composedName (from the
- * template's generateName, when it has one). Five hex
- * characters give two templates of one XR the same suffix about once in a million XRs: the
- * later in template-name order then hashes again, so every reconcile picks the same names and
- * no template takes over another's resource.
+ * template's generateName, when it has one). Five hex characters give two templates of one XR
+ * the same suffix about once in a million XRs: the later in template-name order then hashes
+ * again, so every reconcile picks the same names and no template takes over another's resource.
  */
 export function composedNames(xr: Resource, desired: Record<string, { resource: Resource }>, existing: (resourceName: string) => string | undefined): Map<string, string> {
   const names = new Map<string, string>();
