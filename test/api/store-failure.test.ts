@@ -37,3 +37,15 @@ test('closing the store normally is not reported as a failure', async () => {
   await p.close();
   assert.deepEqual(fatal, []);
 });
+
+test("when the store's checkpoint thread dies, Pave reports it and still shuts down", async () => {
+  const p = await startPlatform();
+  const fatal: Error[] = [];
+  p.onFatal((e) => fatal.push(e));
+  await (p.store as unknown as { checkpointer: Worker }).checkpointer.terminate();
+  await assert.rejects(p.client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'after', namespace: 'default' } }), /checkpoint thread exited/);
+  assert.match(fatal[0]?.message ?? '', /checkpoint thread exited/);
+  // a close that waited for the thread to end, after it had ended, would wait forever
+  const closed = await Promise.race([p.close().then(() => true), new Promise((r) => setTimeout(r, 10_000, false))]);
+  assert.ok(closed, 'the platform closed');
+});

@@ -49,6 +49,8 @@ export class SqliteStore implements Store {
   private readonly worker: Worker;
   /** The file's checkpointer thread and this process's lock on the file (none in memory). */
   private readonly checkpointer?: Worker;
+  /** Settles when the checkpointer thread has ended, however it ended (a close waits for it). */
+  private checkpointerExited?: Promise<void>;
   private readonly lock?: Database.Database;
   /** The revision of the last committed batch. */
   private rev: number;
@@ -110,7 +112,11 @@ export class SqliteStore implements Store {
       // a thread that only calls SQLite: the smallest heap V8 allows will do
       this.checkpointer = new Worker(thread, { workerData: { role: 'checkpointer', path: opts.path, wal } satisfies EngineWorkerData, resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 } });
       this.checkpointer.unref();
+      const checkpointer = this.checkpointer;
+      this.checkpointerExited = new Promise((r) => checkpointer.once('exit', () => r()));
       this.checkpointer.on('error', (e) => this.fail(new Error(`the store's checkpoint thread failed: ${e.message}`)));
+      // without it the WAL would grow without end: as much a failure as losing the database thread
+      this.checkpointer.on('exit', (code) => this.closed || this.fail(new Error(`the store's checkpoint thread exited (code ${code})`)));
     }
     // Loaded a moment after start, out of the way of start-up (100,000 keys take ~150 ms). Answers
     // arrive in the order the store's thread made them, so the commits answered after this
@@ -371,9 +377,8 @@ export class SqliteStore implements Store {
     if (this.checkpointer) {
       // stopped first, so that the engine's connection is the last and leaves no WAL behind
       this.checkpointer.ref();
-      const stopped = new Promise<void>((r) => this.checkpointer!.once('exit', () => r()));
       this.checkpointer.postMessage('close');
-      await stopped;
+      await this.checkpointerExited;
     }
     try {
       await this.closeEngine();
