@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gitHostModule } from '../../src/githost/index.js';
 import { eventually, startPlatform, tempDir } from '../support/platform.js';
-import { api, authedUrl, WorkingCopy } from './support.js';
+import { api, authedUrl, git, WorkingCopy } from './support.js';
 
 let p: Awaited<ReturnType<typeof startPlatform>>;
 
@@ -74,8 +72,8 @@ test('creating a GitRepository object creates the bare repository', async () => 
   });
   assert.equal(o.status.defaultBranch, 'trunk');
   // an empty repository answers ls-remote with nothing, and a missing one fails
-  assert.equal((await promisify(execFile)('git', ['ls-remote', o.status.url])).stdout, '');
-  await assert.rejects(promisify(execFile)('git', ['ls-remote', `${p.url}/git/team/missing.git`]));
+  assert.equal(await git(['ls-remote', o.status.url]), '');
+  await assert.rejects(git(['ls-remote', `${p.url}/git/team/missing.git`]));
 });
 
 test('a change request shows its files, needs an approval, and its merge moves the target branch', async () => {

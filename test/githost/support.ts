@@ -1,9 +1,18 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
-const run = promisify(execFile);
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+
+/**
+ * Runs the system git asynchronously (the server under test runs in this same process). It never
+ * asks at a terminal for credentials, and a git that is still waiting after a minute fails.
+ */
+export async function git(args: string[], opts: { cwd?: string; token?: string } = {}): Promise<string> {
+  const auth = opts.token ? ['-c', `http.extraHeader=Authorization: Bearer ${opts.token}`] : [];
+  const { stdout } = await promisify(execFile)('git', [...auth, ...args], { cwd: opts.cwd, env: gitEnv(), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 60_000 });
+  return stdout;
+}
 
 /** A working clone driven by the system git, as a user at a terminal would drive it. */
 export class WorkingCopy {
@@ -11,13 +20,13 @@ export class WorkingCopy {
 
   /** Clones asynchronously: the server under test runs in this same process. */
   static async clone(url: string, dir: string): Promise<WorkingCopy> {
-    await run('git', ['clone', '--quiet', url, dir], { env: gitEnv() });
-    await run('git', ['checkout', '-q', '-B', 'main'], { cwd: dir, env: gitEnv() });
+    await git(['clone', '--quiet', url, dir]);
+    await git(['checkout', '-q', '-B', 'main'], { cwd: dir });
     return new WorkingCopy(dir);
   }
 
-  async git(...args: string[]): Promise<string> {
-    return (await run('git', args, { cwd: this.dir, env: gitEnv(), maxBuffer: 64 * 1024 * 1024 })).stdout;
+  git(...args: string[]): Promise<string> {
+    return git(args, { cwd: this.dir });
   }
 
   write(path: string, content: string): this {

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +8,7 @@ import { portalModule, portalOf } from '../../../src/portal/index.js';
 import { eventually, startPlatform, tempDir } from '../../support/platform.js';
 import { writeTree } from '../catalog/fixtures.js';
 import { postJson, readEventStream } from './support.js';
+import { git } from '../../githost/support.js';
 
 const template = `apiVersion: scaffolder.backstage.io/v1beta3
 kind: Template
@@ -63,13 +62,6 @@ spec:
         entityRef: \${{ steps.register.output.entityRef }}
 `;
 
-/** Runs git asynchronously: the server under test lives in this process and must keep serving. */
-async function git(args: string[], cwd?: string, token?: string): Promise<string> {
-  const auth = token ? ['-c', `http.extraHeader=Authorization: Bearer ${token}`] : [];
-  const { stdout } = await promisify(execFile)('git', [...auth, ...args], { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
-  return stdout.trim();
-}
-
 describe('golden path: template → Git host → catalog', () => {
   let p: Awaited<ReturnType<typeof startPlatform>>;
   let dir: string;
@@ -121,11 +113,11 @@ describe('golden path: template → Git host → catalog', () => {
 
     // a push that changes catalog-info.yaml refreshes the entity without waiting for a timer
     const work = tempDir('pave-clone-');
-    await git(['clone', '-q', repo.status.url, work], undefined, p.adminToken);
+    await git(['clone', '-q', repo.status.url, work], { token: p.adminToken });
     const file = join(work, 'catalog-info.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('lifecycle: experimental', 'lifecycle: production'));
-    await git(['commit', '-qam', 'promote'], work);
-    await git(['push', '-q', 'origin', 'HEAD:main'], work, p.adminToken);
+    await git(['commit', '-qam', 'promote'], { cwd: work });
+    await git(['push', '-q', 'origin', 'HEAD:main'], { cwd: work, token: p.adminToken });
     await eventually(async () => (await catalog.getEntityByRef('component:default/orders'))?.spec?.lifecycle === 'production', 5_000, 'the push to refresh the entity');
     rmSync(work, { recursive: true, force: true });
   });

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { controlPlaneModule } from '../../../src/controlplane/index.js';
 import { gitHostModule } from '../../../src/githost/index.js';
 import { gitProviderModule } from '../../../src/providers/git/index.js';
 import { eventually, startPlatform } from '../../support/platform.js';
+import { git } from '../../githost/support.js';
 
 let p: Awaited<ReturnType<typeof startPlatform>>;
 before(async () => {
@@ -24,12 +23,12 @@ test('a Repository managed resource creates a repository on the built-in host, a
   }, 15_000, 'the Repository to be Ready');
   assert.equal(mr.status.atProvider.url, `${p.url}/git/payments/payments-api.git`);
   assert.equal(mr.metadata.annotations?.['crossplane.io/external-name'], 'payments/payments-api');
-  await promisify(execFile)('git', ['ls-remote', mr.status.atProvider.url]);
+  await git(['ls-remote', mr.status.atProvider.url]);
 
   await p.client.delete({ apiVersion: 'git.pave.dev/v1alpha1', kind: 'Repository', name: 'payments-api' });
   await eventually(async () => {
     try {
-      await promisify(execFile)('git', ['ls-remote', mr.status.atProvider.url]);
+      await git(['ls-remote', mr.status.atProvider.url]);
       return false;
     } catch {
       return true;
