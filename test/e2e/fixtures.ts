@@ -79,11 +79,18 @@ export async function seedInfrastructure(client: Client): Promise<{ pending: Res
     { apiVersion: av, kind: 'XBucket', metadata: { name: 'orders-store-x1' }, spec: { resourceRefs: [{ apiVersion: av, kind: 'BucketObject', name: 'orders-store-x1-data' }, { apiVersion: av, kind: 'BucketObject', name: 'orders-store-x1-logs' }] } },
     { conditions: [syncedCondition(), readyCondition('False', 'Creating', 'Unready resources: logs')] },
   );
-  await write(
+  const claim = await write(
     { apiVersion: av, kind: 'Bucket', metadata: { name: 'orders-store', namespace: 'default' }, spec: { resourceRef: { apiVersion: av, kind: 'XBucket', name: 'orders-store-x1' }, writeConnectionSecretToRef: { name: 'orders-store-conn' } } },
     { conditions: [syncedCondition(), readyCondition('False', 'Creating')] },
   );
-  await client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'orders-store-conn', namespace: 'default' }, type: 'connection.crossplane.io/v1alpha1', data: { endpoint: Buffer.from('https://buckets.example.com/orders').toString('base64') } });
+  await client.create({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    // the claim's own connection secret, as its publisher leaves it: controlled by the claim
+    metadata: { name: 'orders-store-conn', namespace: 'default', ownerReferences: [{ apiVersion: av, kind: 'Bucket', name: 'orders-store', uid: claim.metadata.uid!, controller: true }] },
+    type: 'connection.crossplane.io/v1alpha1',
+    data: { endpoint: Buffer.from('https://buckets.example.com/orders').toString('base64') },
+  });
   await client.create({
     apiVersion: 'v1',
     kind: 'Event',

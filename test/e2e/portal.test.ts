@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { startPlatform } from '../support/platform.js';
 import { launchBrowser, screenshot, type Browser } from './browser.js';
-import { brokenTemplate, completeInfrastructure, seedCatalog, seedInfrastructure } from './fixtures.js';
+import { brokenTemplate, completeInfrastructure, GROUP, seedCatalog, seedInfrastructure } from './fixtures.js';
 
 /**
  * The portal in a real browser on a fresh data directory: what a developer sees in the catalog,
@@ -96,6 +96,27 @@ test('an entity page shows its infrastructure and follows status changes live', 
   await about.getByRole('link', { name: 'team-a' }).waitFor();
   await about.getByRole('link', { name: 'payments' }).waitFor();
   await screenshot(page, 'entity-overview');
+});
+
+test("a claim that names a Secret it does not control is not shown that Secret's keys", async () => {
+  const page = b.page;
+  const ref = { apiVersion: `${GROUP}/v1alpha1`, kind: 'Bucket', namespace: 'default', name: 'orders-store' };
+  await p.client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'team-a-admin', namespace: 'default' }, type: 'Opaque', data: { password: Buffer.from('hunter2').toString('base64') } });
+  const pointTo = async (name: string) => {
+    const claim = await p.client.get(ref);
+    await p.client.update({ ...claim, spec: { ...claim.spec, writeConnectionSecretToRef: { name } } });
+  };
+  await pointTo('team-a-admin');
+  try {
+    await page.goto(url('/catalog/default/component/orders?tab=infrastructure'));
+    await page.getByText("Secret default/team-a-admin is not this Bucket's").waitFor();
+    await page.getByText('Nothing controls it.').waitFor();
+    assert.equal(await page.getByTestId('secret-password').count(), 0, 'no key of the team Secret is listed');
+  } finally {
+    await pointTo('orders-store-conn');
+  }
+  await page.reload();
+  await page.getByTestId('secret-endpoint').waitFor();
 });
 
 test('pages fit a 1024 px laptop screen without sideways scrolling', async () => {

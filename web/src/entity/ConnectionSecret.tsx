@@ -3,8 +3,12 @@ import { getObject } from '../api/k8s';
 import { useAsync } from '../components/hooks';
 import { EmptyState, ErrorState, Loading } from '../components/states';
 
-/** The keys of a connection secret; a value is shown only when the user asks for it. */
-export function ConnectionSecret({ namespace, name }: { namespace: string; name: string }) {
+/**
+ * The keys of a connection secret; a value is shown only when the user asks for it. Only a
+ * Secret that `ownerUid` (the claim) controls is shown: a claim may name any Secret, but its
+ * publisher refuses to write to one it does not control, and that one's keys are not the claim's.
+ */
+export function ConnectionSecret({ namespace, name, ownerUid, ownerKind }: { namespace: string; name: string; ownerUid?: string; ownerKind: string }) {
   const secret = useAsync(() => getObject({ apiVersion: 'v1', kind: 'Secret', namespace, name }), [namespace, name], { pollMs: 5000 });
   const [shown, setShown] = useState<Set<string>>(new Set());
   if (secret.error && !secret.data) {
@@ -15,6 +19,14 @@ export function ConnectionSecret({ namespace, name }: { namespace: string; name:
     );
   }
   if (!secret.data) return <Loading what="the connection secret" />;
+  const controller = secret.data.metadata.ownerReferences?.find((r) => r.controller);
+  if (controller?.uid !== ownerUid) {
+    return (
+      <EmptyState title={`Secret ${namespace}/${name} is not this ${ownerKind}'s`}>
+        {controller ? `It is controlled by ${controller.kind} ${controller.name}.` : 'Nothing controls it.'} The {ownerKind} does not write its connection details to it, and its keys are not shown here.
+      </EmptyState>
+    );
+  }
   const data = (secret.data.data ?? {}) as Record<string, string>;
   const keys = Object.keys(data).sort();
   if (!keys.length) return <EmptyState title={`Secret ${namespace}/${name} has no keys yet`} />;

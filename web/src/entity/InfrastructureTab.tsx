@@ -81,7 +81,7 @@ export function InfrastructureTab({ claim }: { claim: Ref }) {
       </div>
       <div className="card">
         <h2>Connection secret</h2>
-        {secretName ? <ConnectionSecret namespace={claim.namespace ?? 'default'} name={secretName} /> : <EmptyState title="No connection secret">This claim does not ask for one (spec.writeConnectionSecretToRef).</EmptyState>}
+        {secretName ? <ConnectionSecret namespace={claim.namespace ?? 'default'} name={secretName} ownerUid={claimObj.metadata.uid} ownerKind={claim.kind} /> : <EmptyState title="No connection secret">This claim does not ask for one (spec.writeConnectionSecretToRef).</EmptyState>}
       </div>
       {open && <ObjectDrawer target={open} obj={chain.find((n) => keyOf(n.ref) === keyOf(open))?.obj} onClose={() => setOpen(undefined)} />}
     </div>
