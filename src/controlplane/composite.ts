@@ -155,7 +155,8 @@ export class CompositeReconciler {
     for (const e of result.events) ctx.recorder.event(xr, e.type, e.reason, e.message);
     if (result.fatal) return this.fail(ctx, xr, 'ComposeResources', result.fatal);
 
-    // 4. record the choice and the resources on the XR, then apply them as a full intent
+    // 4. what to record on the XR: the choice, the resources, and the status. All of it follows
+    // from the composition and what was observed, so it is known before anything is applied.
     const names = composedNames(xr, result.resources, (t) => observed[t]?.resource.metadata.name);
     const desired = Object.entries(result.resources).map(([name, d]) => finishComposed(xr, name, d.resource, names.get(name)!));
     const dropped = existing.filter((o) => !desired.some((d) => d.kind === o.kind && d.metadata.name === o.metadata.name));
@@ -163,31 +164,6 @@ export class CompositeReconciler {
     const refs = [...desired, ...dropped]
       .map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name!, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) }))
       .sort((a, b) => `${a.kind}/${a.name}`.localeCompare(`${b.kind}/${b.name}`));
-    if (xr.spec.compositionRef?.name !== choice.composition || pinned !== revName || JSON.stringify(refs) !== JSON.stringify(xr.spec.resourceRefs ?? [])) {
-      xr = await ctx.client.update({ ...xr, spec: { ...xr.spec, compositionRef: { name: choice.composition }, compositionRevisionRef: { name: revName }, resourceRefs: refs } });
-    }
-    const versionAfter = new Map(existing.map((o) => [`${o.kind}/${o.metadata.name}`, o.metadata.resourceVersion]));
-    for (const obj of desired) {
-      const name = obj.metadata.annotations![COMPOSITION_RESOURCE_NAME]!;
-      this.watchComposed(ctx, obj.apiVersion, obj.kind);
-      const { metadata: wantMeta, ...wantRest } = obj;
-      const have = observed[name]?.resource;
-      if (have && contains(have, wantRest) && contains(have.metadata, wantMeta)) continue;
-      try {
-        const applied = await ctx.client.apply(obj, { fieldManager: COMPOSED_MANAGER, force: true });
-        versionAfter.set(`${obj.kind}/${obj.metadata.name}`, applied.metadata.resourceVersion);
-      } catch (e) {
-        return this.fail(ctx, xr, 'ComposeResources', `cannot apply composed resource "${name}" (${obj.kind} ${obj.metadata.name}): ${(e as Error).message}`);
-      }
-    }
-    for (const o of dropped) {
-      await ctx.client.delete({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name!, namespace: o.metadata.namespace }).catch((e) => {
-        if (!isNotFound(e)) throw e;
-      });
-      ctx.recorder.event(xr, 'Normal', 'ComposeResources', `Deleted ${o.kind} ${o.metadata.name}: it is no longer in the desired state`);
-    }
-
-    // 5. report
     const status = jsonClone(xr.status ?? {});
     const desiredStatus = result.composite?.status;
     if (desiredStatus && typeof desiredStatus === 'object') {
@@ -210,7 +186,33 @@ export class CompositeReconciler {
     const forClaim = result.conditions.filter((c) => c.target === 'TARGET_COMPOSITE_AND_CLAIM').map((c) => c.type);
     if (forClaim.length) status.claimConditionTypes = [...new Set(forClaim)].sort();
     else delete status.claimConditionTypes;
-    xr = await this.writeStatus(ctx, xr, status);
+
+    // 5. the choice and the resources are recorded before anything is applied, as Crossplane
+    // records them, so that a crash cannot lose track of what it creates; the status goes in
+    // the same write (a failed apply below replaces it with Synced=False)
+    const recorded = xr.spec.compositionRef?.name === choice.composition && pinned === revName && JSON.stringify(refs) === JSON.stringify(xr.spec.resourceRefs ?? []);
+    if (!recorded) xr = await ctx.client.updateWithStatus({ ...xr, spec: { ...xr.spec, compositionRef: { name: choice.composition }, compositionRevisionRef: { name: revName }, resourceRefs: refs }, status });
+    const versionAfter = new Map(existing.map((o) => [`${o.kind}/${o.metadata.name}`, o.metadata.resourceVersion]));
+    for (const obj of desired) {
+      const name = obj.metadata.annotations![COMPOSITION_RESOURCE_NAME]!;
+      this.watchComposed(ctx, obj.apiVersion, obj.kind);
+      const { metadata: wantMeta, ...wantRest } = obj;
+      const have = observed[name]?.resource;
+      if (have && contains(have, wantRest) && contains(have.metadata, wantMeta)) continue;
+      try {
+        const applied = await ctx.client.apply(obj, { fieldManager: COMPOSED_MANAGER, force: true });
+        versionAfter.set(`${obj.kind}/${obj.metadata.name}`, applied.metadata.resourceVersion);
+      } catch (e) {
+        return this.fail(ctx, xr, 'ComposeResources', `cannot apply composed resource "${name}" (${obj.kind} ${obj.metadata.name}): ${(e as Error).message}`);
+      }
+    }
+    for (const o of dropped) {
+      await ctx.client.delete({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name!, namespace: o.metadata.namespace }).catch((e) => {
+        if (!isNotFound(e)) throw e;
+      });
+      ctx.recorder.event(xr, 'Normal', 'ComposeResources', `Deleted ${o.kind} ${o.metadata.name}: it is no longer in the desired state`);
+    }
+    if (recorded) xr = await this.writeStatus(ctx, xr, status);
     // credentials and extra resources change without anything here changing: look again in a
     // while, as Crossplane polls its XRs, instead of treating the XR as settled
     if (result.readSources) return { requeueAfter: SOURCES_POLL_MS };
