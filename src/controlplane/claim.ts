@@ -32,6 +32,8 @@ const XR_CHOICES = ['compositionRef', 'compositionRevisionRef'];
 const XR_STATUS_MACHINERY = ['conditions', 'connectionDetails', 'claimConditionTypes'];
 const ARGOCD_TRACKING_ID = 'argocd.argoproj.io/tracking-id';
 const CLAIM_PAUSED = 'Reconciliation (including deletion) is paused via the pause annotation';
+/** A claim's Ready until its XR is ready, as Crossplane words it. */
+const WAITING = ready('False', Reason.Waiting, 'Claim is waiting for composite resource to become Ready');
 const XR_OWNED = [...XR_CHOICES, 'resourceRefs', 'compositionUpdatePolicy', 'environmentConfigRefs'];
 
 /**
@@ -110,7 +112,14 @@ export class ClaimReconciler {
       const spec = { ...claim.spec, resourceRef };
       // the choices a new XR will make are recorded now, in the same write, instead of copied back from it later
       if (!claim.spec.resourceRef?.name) Object.assign(spec, this.expectedChoices(ctx, claim));
-      claim = await ctx.client.update({ ...claim, metadata: { ...meta, finalizers: [...new Set([...(meta.finalizers ?? []), CLAIM_FINALIZER])] }, spec });
+      const bound = { ...claim, metadata: { ...meta, finalizers: [...new Set([...(meta.finalizers ?? []), CLAIM_FINALIZER])] }, spec };
+      if (claim.status?.conditions?.length) claim = await ctx.client.update(bound);
+      else {
+        // a new claim waits for its XR from the start, and says so in the same write
+        const status = { ...(claim.status ?? {}) };
+        setConditions(status, synced(true), WAITING);
+        claim = await ctx.client.updateWithStatus({ ...bound, status });
+      }
     }
     const xrName: string = claim.spec.resourceRef.name;
     // a name chosen a moment ago (random, and not yet used for a create) names no XR: nothing to read
@@ -153,12 +162,6 @@ export class ClaimReconciler {
     for (const f of XR_CHOICES) if (xr.spec?.[f] && (!spec[f] || (automatic && f === 'compositionRevisionRef'))) spec[f] = xr.spec[f];
     if (!jsonEqual(spec, claim.spec)) claim = await ctx.client.update({ ...claim, spec });
 
-    // a claim's first conditions are its XR's first conditions: a 'waiting' written now would be
-    // replaced as soon as the XR reports, and that report wakes this claim
-    if (!xr.status?.conditions?.length && !claim.status?.conditions?.length) {
-      this.settled.set(key, versions(claim, xr));
-      return;
-    }
     // the claim shows the XR's own status fields (removals included), beside its own conditions and publication time
     const status: Record<string, any> = {};
     for (const [k, v] of Object.entries(xr.status ?? {})) if (!XR_STATUS_MACHINERY.includes(k)) status[k] = jsonClone(v);
@@ -169,7 +172,7 @@ export class ClaimReconciler {
       status,
       xrSynced?.status === 'False' ? synced(false, `composite resource ${xrName}: ${xrSynced.message ?? xrSynced.reason}`) : synced(true),
       // as Crossplane: the claim is Available once its XR is, and Waiting until then
-      getCondition(xr, 'Ready')?.status === 'True' ? ready('True', Reason.Available) : ready('False', Reason.Waiting, 'Claim is waiting for composite resource to become Ready'),
+      getCondition(xr, 'Ready')?.status === 'True' ? ready('True', Reason.Available) : WAITING,
     );
     // conditions a function addressed to the claim (TARGET_COMPOSITE_AND_CLAIM) are shown on it
     const extra = ((xr.status?.conditions ?? []) as Condition[]).filter((c) => (xr.status?.claimConditionTypes ?? []).includes(c.type) && c.type !== 'Ready' && c.type !== 'Synced');
