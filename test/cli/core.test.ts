@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { stringify } from 'yaml';
@@ -91,4 +93,26 @@ test('pave delete removes by name and by file', async () => {
   assert.match(missing.err, /not found/);
   const byFile = await pave(['delete', '-f', join(work, 'objects.yaml')]);
   assert.match(byFile.out, /widget\/w1 deleted/);
+});
+
+test("a data directory's token goes only to its own server, not to one named with --server", async () => {
+  // another server, which records what it is sent and serves nothing
+  const seen: (string | undefined)[] = [];
+  const other = createServer((req, res) => {
+    seen.push(req.headers.authorization);
+    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 }));
+  });
+  await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+  const otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+  try {
+    const own = readFileSync(join(dataDir, 'token'), 'utf8').trim();
+    await pave(['get', 'configmaps', '-n', 'team-a', '--server', otherUrl]);
+    assert.ok(seen.length > 0, 'the named server was asked');
+    assert.ok(!seen.some((h) => h?.includes(own)), 'the data directory token was not sent to it');
+    // its own server, named explicitly, still gets it
+    const mine = await pave(['get', 'configmaps', '-n', 'team-a', '--server', server.url]);
+    assert.equal(mine.code, 0, mine.err);
+  } finally {
+    other.close();
+  }
 });
