@@ -66,7 +66,7 @@ export class TemplateFiles {
     }
     const treeUrl = src.target.replace('/raw/', '/tree/').replace(/\/$/, '');
     const walk = async (tree: string, prefix: string) => {
-      const res = await fetch(tree, { headers: this.headers(tree) });
+      const res = await fetch(tree, { headers: this.headers(tree), signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
       if (!res.ok) throw new Error(`reading ${tree} failed: HTTP ${res.status}`);
       const body = (await res.json()) as { entries: { name: string; type: string }[] };
       for (const e of body.entries) {
@@ -89,11 +89,14 @@ export class TemplateFiles {
   }
 
   private async fetchBytes(url: string): Promise<Buffer> {
-    const res = await fetch(url, { headers: this.headers(url) });
+    const res = await fetch(url, { headers: this.headers(url), signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
     if (!res.ok) throw new Error(`reading ${url} failed: HTTP ${res.status}`);
     return Buffer.from(await res.arrayBuffer());
   }
 }
+
+/** How long a template's file may take to arrive before its task fails, as the catalog waits for a location. */
+const FETCH_TIMEOUT_MS = 30_000;
 
 /** A glob (`*`, `**`, `?`) as a regular expression over `/`-separated relative paths. */
 export function globToRegExp(glob: string): RegExp {

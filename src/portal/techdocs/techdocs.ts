@@ -113,7 +113,8 @@ export class TechDocs {
     }
     const url = new URL(path, src.root).toString();
     const headers: Record<string, string> = url.startsWith(this.opts.selfUrl() + '/') ? { authorization: `Bearer ${this.opts.token}` } : {};
-    const res = await fetch(url, { headers });
+    // a page that does not arrive fails as an unreachable one does, instead of waiting forever
+    const res = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
     return res.ok ? res.text() : undefined;
   }
 
