@@ -25,6 +25,9 @@ const DEFAULT_HOST = '127.0.0.1';
  * controllers to the manager, routes, admission steps; `start`/`stop` run after the API is up
  * and before it goes down, for work that needs the server (loading starter manifests, servers).
  */
+/** How long one step of stopping may take before Pave says what it is waiting for (and again each time after). */
+const STOP_STEP_WARN_MS = 10_000;
+
 export interface PlatformModule {
   name: string;
   install(p: Platform): void | Promise<void>;
@@ -75,6 +78,7 @@ export class Platform {
   private http?: FastifyInstance;
   private routePlugins: ((app: FastifyInstance) => void)[] = [];
   private ready = false;
+  private stopStep?: string;
   /** Set when the store can no longer serve: the process can only stop. */
   private fatal?: Error;
   private fatalListeners: ((e: Error) => void)[] = [];
@@ -141,14 +145,32 @@ export class Platform {
 
   async stop(): Promise<void> {
     this.ready = false;
-    for (const m of [...this.modules].reverse()) await m.stop?.(this);
-    await this.http?.close();
-    await this.manager.stop();
+    for (const m of [...this.modules].reverse()) await this.stopping(`the ${m.name} module`, () => m.stop?.(this));
+    await this.stopping('the HTTP server', () => this.http?.close());
+    await this.stopping('the controllers', () => this.manager.stop());
     await this.eventExpiry.stop();
     await this.cleanup.stop();
     await this.gc.stop();
     await this.service.stop();
-    await this.store.close();
+    await this.stopping('the store', () => this.store.close());
+  }
+
+  /** What stop() is waiting for right now, if it is stopping. */
+  stoppingFor(): string | undefined {
+    return this.stopStep;
+  }
+
+  /** One step of stopping; one that takes long says what it waits for, so a stop that hangs is not silent. */
+  private async stopping(what: string, step: () => unknown): Promise<void> {
+    this.stopStep = what;
+    const started = Date.now();
+    const slow = setInterval(() => this.log.warn({ seconds: Math.round((Date.now() - started) / 1000) }, `stopping: still waiting for ${what}`), STOP_STEP_WARN_MS).unref();
+    try {
+      await step();
+    } finally {
+      clearInterval(slow);
+      this.stopStep = undefined;
+    }
   }
 
   /**

@@ -14,7 +14,13 @@ export async function startPlatform(opts: Partial<PlatformOptions> = {}): Promis
   const p = new Platform({ dataDir, port: 0, log: createLogger(process.env.PAVE_TEST_LOG ?? 'silent'), modules: [], ...opts }) as Platform & { close(): Promise<void> };
   await p.start();
   p.close = async () => {
-    await p.stop();
+    // a close that hangs holds its test file until the runner's time limit: say what it waits for
+    const slow = setInterval(() => process.stderr.write(`the platform under test is still stopping: waiting for ${p.stoppingFor() ?? 'nothing it names'}\n`), 30_000).unref();
+    try {
+      await p.stop();
+    } finally {
+      clearInterval(slow);
+    }
     if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
   };
   return p;
