@@ -19,15 +19,14 @@ import { Manager } from './runtime/manager.js';
 
 /** Where Pave listens unless told otherwise: loopback, so that anonymous use is safe by default. */
 const DEFAULT_HOST = '127.0.0.1';
+/** How long one step of stopping may take before Pave says what it is waiting for (and again each time after). */
+const STOP_STEP_WARN_MS = 10_000;
 
 /**
  * A feature module (control plane, delivery, portal, ...). `install` runs before start: it adds
  * controllers to the manager, routes, admission steps; `start`/`stop` run after the API is up
  * and before it goes down, for work that needs the server (loading starter manifests, servers).
  */
-/** How long one step of stopping may take before Pave says what it is waiting for (and again each time after). */
-const STOP_STEP_WARN_MS = 10_000;
-
 export interface PlatformModule {
   name: string;
   install(p: Platform): void | Promise<void>;

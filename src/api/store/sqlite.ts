@@ -112,11 +112,15 @@ export class SqliteStore implements Store {
       // a thread that only calls SQLite: the smallest heap V8 allows will do
       this.checkpointer = new Worker(thread, { workerData: { role: 'checkpointer', path: opts.path, wal } satisfies EngineWorkerData, resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 } });
       this.checkpointer.unref();
-      const checkpointer = this.checkpointer;
-      this.checkpointerExited = new Promise((r) => checkpointer.once('exit', () => r()));
       this.checkpointer.on('error', (e) => this.fail(new Error(`the store's checkpoint thread failed: ${e.message}`)));
-      // without it the WAL would grow without end: as much a failure as losing the database thread
-      this.checkpointer.on('exit', (code) => this.closed || this.fail(new Error(`the store's checkpoint thread exited (code ${code})`)));
+      const checkpointer = this.checkpointer;
+      this.checkpointerExited = new Promise((r) =>
+        checkpointer.once('exit', (code) => {
+          // without it the WAL would grow without end: as much a failure as losing the database thread
+          if (!this.closed) this.fail(new Error(`the store's checkpoint thread exited (code ${code})`));
+          r();
+        }),
+      );
     }
     // Loaded a moment after start, out of the way of start-up (100,000 keys take ~150 ms). Answers
     // arrive in the order the store's thread made them, so the commits answered after this

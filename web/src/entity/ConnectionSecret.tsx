@@ -20,7 +20,7 @@ export function ConnectionSecret({ namespace, name, ownerUid, ownerKind }: { nam
   }
   if (!secret.data) return <Loading what="the connection secret" />;
   const controller = secret.data.metadata.ownerReferences?.find((r) => r.controller);
-  if (controller?.uid !== ownerUid) {
+  if (!controller || controller.uid !== ownerUid) {
     return (
       <EmptyState title={`Secret ${namespace}/${name} is not this ${ownerKind}'s`}>
         {controller ? `It is controlled by ${controller.kind} ${controller.name}.` : 'Nothing controls it.'} The {ownerKind} does not write its connection details to it, and its keys are not shown here.
