@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Client } from '../api/client.js';
+import type { Condition } from '../api/types.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import { jsonEqual } from '../api/equality.js';
 import type { ControllerContext, ControllerSpec, ReconcileResult } from '../runtime/controller.js';
@@ -269,10 +270,9 @@ export class ManagedReconciler {
       await this.publish(ctx, mr, upd.connectionDetails);
     }
 
-    const available = obs.ready === false ? ready('False', Reason.Unavailable) : ready('True', Reason.Available);
-    mr = await this.writeStatus(ctx.client, mr, [available, synced(true)], obs.atProvider, metadataUnsaved);
+    mr = await this.writeStatus(ctx.client, mr, observedConditions(obs), obs.atProvider, metadataUnsaved);
     this.lastPolled.set(key, Date.now());
-    const poll = this.pollResult(mr);
+    const poll = this.pollResult(mr, obs.changesAfterMs);
     if (!poll) this.settled.set(key, Number(mr.metadata.resourceVersion));
     return poll;
   }
@@ -326,10 +326,19 @@ export class ManagedReconciler {
     this.batchFailed.delete(key);
   }
 
-  private pollResult(mr: ManagedResource): ReconcileResult | void {
-    if (this.connections.peekBatched(this.kind)) return;
+  /**
+   * When to observe the resource again: after its poll interval, with jitter, or sooner when the
+   * observation said it changes by itself sooner. Batch polls observe every Ready resource of a
+   * kind that has them, so such a resource waits for those instead; one that is not Ready is
+   * left out of them, and keeps being observed on its own.
+   */
+  private pollResult(mr: ManagedResource, changesAfterMs?: number): ReconcileResult | void {
+    const batched = this.connections.peekBatched(this.kind) && getCondition(mr, 'Ready')?.status === 'True';
+    const soon = changesAfterMs === undefined ? undefined : Math.ceil(changesAfterMs) + CHANGE_MARGIN_MS;
+    if (batched) return soon === undefined ? undefined : { requeueAfter: soon };
     const interval = parseDuration(mr.metadata.annotations?.[POLL_INTERVAL]) ?? this.pollMs;
-    return { requeueAfter: Math.round(interval * (0.9 + Math.random() * 0.2)) };
+    const poll = Math.round(interval * (0.9 + Math.random() * 0.2));
+    return { requeueAfter: soon === undefined ? poll : Math.min(poll, soon) };
   }
 
   private async connect(mr: ManagedResource, client: Client): Promise<ExternalClient> {
@@ -487,6 +496,24 @@ export class ManagedReconciler {
       this.polling = false;
     }
   }
+}
+
+/** A scheduled change is observed this long after it is due, so that it has happened by then. */
+const CHANGE_MARGIN_MS = 20;
+
+/**
+ * The conditions an observation of an existing resource sets: Ready from `ready`, Synced=True,
+ * and the provider's own, whose Ready replaces the first.
+ */
+function observedConditions(obs: ExternalObservation): Condition[] {
+  const conds: Condition[] = [obs.ready === false ? ready('False', Reason.Unavailable) : ready('True', Reason.Available), synced(true)];
+  for (const c of obs.conditions ?? []) {
+    if (c.type === 'Synced') continue;
+    const i = conds.findIndex((x) => x.type === c.type);
+    if (i >= 0) conds[i] = c;
+    else conds.push(c);
+  }
+  return conds;
 }
 
 /** `mr` with `annotations` added, sharing everything else. */

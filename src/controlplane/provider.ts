@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Client } from '../api/client.js';
-import type { Resource } from '../api/types.js';
+import type { Condition, Resource } from '../api/types.js';
 
 /**
  * The provider extension point of the control plane: the shape of crossplane-runtime's
@@ -42,6 +42,17 @@ export interface ExternalObservation {
    * false sets Ready=False (Unavailable) and the resource is observed again on the next poll.
    */
   ready?: boolean;
+  /**
+   * Conditions of the provider's own to set on the managed resource, as a Crossplane provider's
+   * Observe sets them. One of type Ready replaces the one `ready` decides; Synced stays the
+   * reconciler's.
+   */
+  conditions?: Condition[];
+  /**
+   * The observation changes by itself after this many milliseconds (a scheduled transition):
+   * the resource is observed again then, sooner than its poll interval if need be.
+   */
+  changesAfterMs?: number;
 }
 
 export interface ExternalCreation {
