@@ -72,6 +72,48 @@ describe('the managed resource reconciler (over provider-nop)', () => {
     assert.equal(Buffer.from(basic.data.endpoint, 'base64').toString(), 'nop://mr-basic');
   });
 
+  it("follows provider-nop's conditionAfter and connectionDetails, observing again when a condition falls due", async () => {
+    const readiness: string[] = [];
+    const watch = await cp.p.client.watch(NOP_API, 'NopResource', {}, (e) => {
+      if (e.object.metadata.name !== 'mr-scheduled') return;
+      const status = cp.condition(e.object, 'Ready')?.status;
+      if (status && readiness.at(-1) !== status) readiness.push(status);
+    });
+    try {
+      // polled once an hour: only the scheduled change can make it Ready within the test
+      await cp.p.client.create(
+        nop(
+          'mr-scheduled',
+          {
+            conditionAfter: [
+              { time: '0s', conditionType: 'Ready', conditionStatus: 'False' },
+              { time: '2s', conditionType: 'Ready', conditionStatus: 'True' },
+              { time: '2s', conditionType: 'Green', conditionStatus: 'True', conditionReason: 'Painted' },
+            ],
+            connectionDetails: [
+              { name: 'username', value: 'fakeuser' },
+              { name: 'endpoint', value: '127.0.0.1' },
+            ],
+          },
+          { metadata: { annotations: { 'crossplane.io/poll-interval': '1h' } }, spec: { writeConnectionSecretToRef: { name: 'mr-scheduled-conn', namespace: 'default' } } },
+        ),
+      );
+      const mr = await cp.waitReady(NOP_API, 'NopResource', 'mr-scheduled', undefined, 30_000);
+      assert.deepEqual(readiness, ['False', 'True']);
+      assert.equal(cp.condition(mr, 'Ready')?.reason, 'Available');
+      assert.deepEqual({ status: cp.condition(mr, 'Green')?.status, reason: cp.condition(mr, 'Green')?.reason }, { status: 'True', reason: 'Painted' });
+      const secret = await eventually(() => cp.get('v1', 'Secret', 'mr-scheduled-conn', 'default'));
+      const details = Object.fromEntries(Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+      assert.deepEqual(details, { endpoint: '127.0.0.1', username: 'fakeuser' });
+    } finally {
+      watch.stop();
+    }
+    await assert.rejects(
+      cp.p.client.create(nop('mr-bad-time', { conditionAfter: [{ time: 'soon', conditionType: 'Ready', conditionStatus: 'True' }] })),
+      /spec\.forProvider\.conditionAfter\[0\]\.time/,
+    );
+  });
+
   it('applies initProvider at creation only', async () => {
     await cp.p.client.create(nop('mr-init', { size: 1 }, { spec: { initProvider: { zone: 'a', size: 5 }, managementPolicies: ['Observe', 'Create', 'Delete', 'LateInitialize'] } }));
     await cp.waitReady(NOP_API, 'NopResource', 'mr-init');

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import { parseDuration } from '../../api/duration.js';
 import { jsonEqual } from '../../api/equality.js';
 import { registerProvider } from '../../controlplane/index.js';
 import type { ExternalClient, ExternalObservation, ManagedKind, ManagedResource, Provider } from '../../controlplane/provider.js';
-import type { Resource } from '../../api/types.js';
+import type { Condition, Resource } from '../../api/types.js';
 import type { PlatformModule } from '../../platform.js';
 import { NopBackend } from './backend.js';
 
@@ -14,6 +15,13 @@ import { NopBackend } from './backend.js';
  *
  * ProviderConfig spec: { latency: "10ms", failureRate: 0.01, statePath: "/path/nop.jsonl" }.
  * Without a ProviderConfig, resources use the backend the provider was created with.
+ *
+ * spec.forProvider is stored in the backend as it is, and two of its fields mean what they mean
+ * to upstream provider-nop, so that Crossplane's test compositions behave the same here:
+ * `conditionAfter` sets status conditions once the resource is that old, and `connectionDetails`
+ * are the connection details it publishes. Without a Ready entry in conditionAfter a resource is
+ * Ready as soon as it exists (upstream never makes it Ready); without connectionDetails it
+ * publishes an endpoint, a username and a password of its own.
  */
 export const NOP_API = 'nop.crossplane.io/v1alpha1';
 
@@ -39,11 +47,25 @@ function crd(kind: string, plural: string, spec: Record<string, unknown>, column
 }
 
 const ref = { type: 'object', properties: { name: { type: 'string' } } };
+const str = { type: 'string' };
+const ZERO = /^0+(\.0+)?(ms|s|m|h)?$/;
+/** A Go duration of the units parseDuration reads, as upstream's conditionAfter[].time is. */
+const duration = { type: 'string', pattern: '^(0|([0-9]+(\\.[0-9]+)?(ms|s|m|h))+)$' };
+const forProvider = {
+  ...preserve,
+  properties: {
+    conditionAfter: {
+      type: 'array',
+      items: { type: 'object', required: ['time', 'conditionType', 'conditionStatus'], properties: { time: duration, conditionType: str, conditionStatus: { type: 'string', enum: ['True', 'False', 'Unknown'] }, conditionReason: str } },
+    },
+    connectionDetails: { type: 'array', items: { type: 'object', required: ['name', 'value'], properties: { name: str, value: str } } },
+  },
+};
 const managedSpec = {
   type: 'object',
   required: ['forProvider'],
   properties: {
-    forProvider: preserve,
+    forProvider,
     initProvider: preserve,
     providerConfigRef: ref,
     deletionPolicy: { type: 'string', enum: ['Delete', 'Orphan'], default: 'Delete' },
@@ -76,7 +98,7 @@ function externalName(mr: ManagedResource): string {
   return mr.metadata.annotations?.['crossplane.io/external-name'] || mr.metadata.name!;
 }
 
-function observation(mr: ManagedResource, stored: Record<string, unknown> | undefined): ExternalObservation {
+function observation(mr: ManagedResource, stored: Record<string, unknown> | undefined, nowMs = Date.now()): ExternalObservation {
   if (!stored) return { resourceExists: false, resourceUpToDate: false };
   const name = externalName(mr);
   const want = mr.spec.forProvider ?? {};
@@ -85,8 +107,60 @@ function observation(mr: ManagedResource, stored: Record<string, unknown> | unde
     resourceExists: true,
     resourceUpToDate: upToDate,
     atProvider: { id: name, fields: stored },
-    connectionDetails: { endpoint: `nop://${name}`, username: name, password: password(name) },
+    connectionDetails: connectionDetails(mr, name),
+    ...scheduledConditions(mr, nowMs),
     ...(upToDate ? {} : { diff: `fields differ: have ${JSON.stringify(sortKeys(stored))}, want ${JSON.stringify(sortKeys(want))}` }),
+  };
+}
+
+/** spec.forProvider.connectionDetails as upstream reads it (a list of name and value), or details of our own. */
+function connectionDetails(mr: ManagedResource, name: string): Record<string, string> {
+  const listed = mr.spec.forProvider?.connectionDetails;
+  if (!Array.isArray(listed)) return { endpoint: `nop://${name}`, username: name, password: password(name) };
+  return Object.fromEntries(listed.map((d: { name: string; value: unknown }) => [d.name, String(d.value ?? '')]));
+}
+
+interface ConditionAfter {
+  time: string;
+  conditionType: string;
+  conditionStatus: Condition['status'];
+  conditionReason?: string;
+}
+
+/**
+ * The conditions spec.forProvider.conditionAfter sets by now: for each type, the entry with the
+ * latest time the resource's age has reached. The next entry still to come is when the
+ * observation changes by itself.
+ */
+function scheduledConditions(mr: ManagedResource, nowMs: number): Pick<ExternalObservation, 'conditions' | 'ready' | 'changesAfterMs'> {
+  const entries = mr.spec.forProvider?.conditionAfter as ConditionAfter[] | undefined;
+  if (!Array.isArray(entries) || !entries.length) return {};
+  const created = Date.parse(mr.metadata.creationTimestamp ?? '');
+  const age = Number.isNaN(created) ? 0 : nowMs - created;
+  // the CRD's schema admits only durations, so an entry without one is one stored before it
+  const timed = entries.flatMap((e) => {
+    const at = ZERO.test(e.time) ? 0 : parseDuration(e.time);
+    return at === undefined ? [] : [{ ...e, at }];
+  });
+  const conditions: Condition[] = [];
+  let next: number | undefined;
+  // latest first, so that the first reached entry of each type is the one in force
+  for (const e of [...timed].sort((a, b) => b.at - a.at)) {
+    if (e.at > age) {
+      next = Math.min(next ?? Infinity, e.at - age);
+      continue;
+    }
+    if (conditions.some((c) => c.type === e.conditionType)) continue;
+    const reason = e.conditionReason || (e.conditionType === 'Ready' ? (e.conditionStatus === 'True' ? 'Available' : 'Unavailable') : undefined);
+    conditions.push({ type: e.conditionType, status: e.conditionStatus, ...(reason ? { reason } : {}) });
+  }
+  const readyEntry = conditions.find((c) => c.type === 'Ready');
+  // a resource told when to become Ready is not Ready before then
+  const readyPlanned = timed.some((e) => e.conditionType === 'Ready');
+  return {
+    conditions,
+    ...(readyPlanned ? { ready: readyEntry?.status === 'True' } : {}),
+    ...(next !== undefined ? { changesAfterMs: next } : {}),
   };
 }
 
@@ -121,7 +195,7 @@ export function nopClient(backend: NopBackend): ExternalClient {
     async create(mr) {
       const name = externalName(mr);
       await backend.create(name, mr.spec.forProvider ?? {});
-      return { connectionDetails: observation(mr, mr.spec.forProvider).connectionDetails };
+      return { connectionDetails: connectionDetails(mr, name) };
     },
     async update(mr) {
       await backend.update(externalName(mr), mr.spec.forProvider ?? {});

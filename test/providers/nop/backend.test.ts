@@ -28,6 +28,38 @@ describe('provider-nop (test provider)', () => {
     assert.equal(backend.peek('a'), undefined);
   });
 
+  it("reports the conditions conditionAfter has reached by the resource's age, and when the next one is due", async () => {
+    const client = nopClient(new NopBackend());
+    const forProvider = {
+      conditionAfter: [
+        { time: '0s', conditionType: 'Ready', conditionStatus: 'False' },
+        { time: '1s', conditionType: 'Green', conditionStatus: 'True' },
+        { time: '1m', conditionType: 'Ready', conditionStatus: 'True', conditionReason: 'Done' },
+      ],
+      connectionDetails: [{ name: 'password', value: 'verysecurepassword' }],
+    };
+    const young = { ...mr('c', forProvider), metadata: { ...mr('c', forProvider).metadata, creationTimestamp: new Date(Date.now() - 30_000).toISOString() } };
+    await client.create(young);
+    const obs = await client.observe(young);
+    assert.deepEqual(obs.conditions, [
+      { type: 'Green', status: 'True' },
+      { type: 'Ready', status: 'False', reason: 'Unavailable' },
+    ]);
+    assert.equal(obs.ready, false);
+    assert.ok(obs.changesAfterMs! > 25_000 && obs.changesAfterMs! <= 30_000, `next change in ${obs.changesAfterMs} ms`);
+    assert.deepEqual(obs.connectionDetails, { password: 'verysecurepassword' });
+    const old = { ...young, metadata: { ...young.metadata, creationTimestamp: new Date(Date.now() - 120_000).toISOString() } };
+    const later = await client.observe(old);
+    assert.deepEqual(later.conditions?.find((c) => c.type === 'Ready'), { type: 'Ready', status: 'True', reason: 'Done' });
+    assert.equal(later.ready, true);
+    assert.equal(later.changesAfterMs, undefined);
+    // without conditionAfter: Ready as soon as it exists, as before
+    await client.create(mr('a-plain', {}));
+    const plain = await client.observe(mr('a-plain', {}));
+    assert.equal(plain.resourceExists && plain.ready, undefined);
+    assert.equal(plain.conditions, undefined);
+  });
+
   it('observes many resources in one backend call', async () => {
     const backend = new NopBackend();
     const client = nopClient(backend);
