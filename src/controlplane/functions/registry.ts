@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Resource } from '../../api/types.js';
 import { autoReady } from './auto-ready.js';
+import { dummy } from './dummy.js';
 import { environmentConfigs } from './environment-configs.js';
 import { patchAndTransform, type SchemaLookup } from './patch-and-transform.js';
 import type { CompositionFunction } from './types.js';
@@ -14,6 +15,7 @@ const BUILTIN_PACKAGES: [RegExp, string][] = [
   [/function-patch-and-transform/, 'function-patch-and-transform'],
   [/function-auto-ready/, 'function-auto-ready'],
   [/function-environment-configs/, 'function-environment-configs'],
+  [/function-dummy/, 'function-dummy'],
 ];
 
 /**
@@ -42,7 +44,7 @@ export class FunctionRegistry {
   private builtins = new Set<CompositionFunction>();
 
   constructor(schemas?: SchemaLookup) {
-    for (const fn of [patchAndTransform(schemas), autoReady(), environmentConfigs()]) {
+    for (const fn of [patchAndTransform(schemas), autoReady(), environmentConfigs(), dummy()]) {
       this.builtins.add(fn);
       this.register(fn);
     }
