@@ -54,6 +54,15 @@ export function setConditions(status: Record<string, any>, ...conds: Condition[]
   status.conditions = list;
 }
 
+let stampedSecond = 0;
+let stamp = '';
+
+/** RFC 3339 at second precision, as condition times are written; formatted once per second, as thousands are set per second under load. */
 export function now(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== stampedSecond) {
+    stampedSecond = second;
+    stamp = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return stamp;
 }
