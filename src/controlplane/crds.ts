@@ -13,7 +13,7 @@ const labelSelector = { type: 'object', properties: { matchLabels: { type: 'obje
  * @param specSchema the schema of `spec`, or, with opts.topLevel, of the whole object's fields
  *   (for kinds that, like EnvironmentConfig, keep their content beside metadata, not in spec)
  */
-function crd(group: string, kind: string, plural: string, scope: 'Cluster' | 'Namespaced', specSchema: Record<string, unknown>, opts: { shortNames?: string[]; categories?: string[]; columns?: unknown[]; versions?: string[]; topLevel?: boolean } = {}): Resource {
+function crd(group: string, kind: string, plural: string, scope: 'Cluster' | 'Namespaced', specSchema: Record<string, unknown>, opts: { shortNames?: string[]; categories?: string[]; columns?: unknown[]; versions?: string[]; topLevel?: boolean; description?: string } = {}): Resource {
   const versions = opts.versions ?? ['v1'];
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
@@ -29,7 +29,7 @@ function crd(group: string, kind: string, plural: string, scope: 'Cluster' | 'Na
         storage: i === 0,
         subresources: opts.topLevel ? {} : { status: {} },
         additionalPrinterColumns: opts.columns ?? [],
-        schema: { openAPIV3Schema: { type: 'object', properties: opts.topLevel ? specSchema : { spec: specSchema, status: preserve } } },
+        schema: { openAPIV3Schema: { type: 'object', ...(opts.description ? { description: opts.description } : {}), properties: opts.topLevel ? specSchema : { spec: specSchema, status: preserve } } },
       })),
     },
   };
@@ -75,6 +75,30 @@ const compositionSpec = {
   },
 };
 
+/**
+ * Crossplane's Provider spec. Pave runs its providers in-process, so only `package` means
+ * anything; the package manager's other fields are typed where Crossplane types them, so that a
+ * mistake is still caught, and kept as written.
+ */
+const providerSpec = {
+  type: 'object',
+  required: ['package'],
+  'x-kubernetes-preserve-unknown-fields': true,
+  properties: {
+    package: { type: 'string', minLength: 1 },
+    packagePullPolicy: { type: 'string' },
+    packagePullSecrets: { type: 'array', items: nameRef },
+    revisionActivationPolicy: { type: 'string' },
+    revisionHistoryLimit: { type: 'integer' },
+    ignoreCrossplaneConstraints: { type: 'boolean' },
+    skipDependencyResolution: { type: 'boolean' },
+    runtimeConfigRef: preserve,
+    controllerConfigRef: preserve,
+  },
+};
+
+const age = { name: 'AGE', type: 'date', jsonPath: '.metadata.creationTimestamp' };
+
 export function crossplaneCrds(): Resource[] {
   return [
     crd('apiextensions.crossplane.io', 'CompositeResourceDefinition', 'compositeresourcedefinitions', 'Cluster', xrdSpec, {
@@ -102,6 +126,29 @@ export function crossplaneCrds(): Resource[] {
       categories: ['crossplane', 'pkg'],
       versions: ['v1', 'v1beta1'],
       columns: [{ name: 'PACKAGE', type: 'string', jsonPath: '.spec.package' }],
+    }),
+    crd('pkg.crossplane.io', 'Provider', 'providers', 'Cluster', providerSpec, {
+      categories: ['crossplane', 'pkg'],
+      description:
+        "A Crossplane provider package. Pave does not download packages: a Provider naming one of Pave's built-in providers is reported Installed and Healthy (and starts that provider if it was not running); any other package is reported Healthy=False with the list of built-in ones. Deleting a Provider stops nothing.",
+      columns: [
+        { name: 'INSTALLED', type: 'string', jsonPath: ".status.conditions[?(@.type=='Installed')].status" },
+        { name: 'HEALTHY', type: 'string', jsonPath: ".status.conditions[?(@.type=='Healthy')].status" },
+        { name: 'PACKAGE', type: 'string', jsonPath: '.spec.package' },
+        age,
+      ],
+    }),
+    // bootstrap YAML that configures providers carries these; Pave runs no provider Deployments,
+    // so they are stored for clients that read them back and have no effect
+    crd('pkg.crossplane.io', 'DeploymentRuntimeConfig', 'deploymentruntimeconfigs', 'Cluster', preserve, {
+      versions: ['v1beta1'],
+      description: "Stored as written and has no effect in Pave: Pave's providers run in its own process, not in Deployments.",
+      columns: [age],
+    }),
+    crd('pkg.crossplane.io', 'ControllerConfig', 'controllerconfigs', 'Cluster', preserve, {
+      versions: ['v1alpha1'],
+      description: "Stored as written and has no effect in Pave: Pave's providers run in its own process, not in Deployments.",
+      columns: [age],
     }),
     // per-environment settings that function-environment-configs reads; Crossplane serves both
     // versions, and compositions written for either must find the same objects
