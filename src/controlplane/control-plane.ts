@@ -10,6 +10,7 @@ import type { CompositionFunction } from './functions/types.js';
 import { parseDuration } from '../api/duration.js';
 import { ManagedReconciler } from './managed.js';
 import { providerConfigController } from './provider-configs.js';
+import { ProviderPackageCatalog, providerPackageController } from './provider-packages.js';
 import { ConnectionCache } from './provider-connections.js';
 import type { Provider } from './provider.js';
 import { revisionController } from './revisions.js';
@@ -29,6 +30,8 @@ export class ControlPlane {
   readonly managed = new Map<string, { reconciler: ManagedReconciler; controller: Controller }>();
   readonly composites = new Map<string, CompositeReconciler>();
   readonly claims = new Map<string, ClaimReconciler>();
+  /** The provider packages that Provider objects (pkg.crossplane.io) may name. */
+  readonly packages = new ProviderPackageCatalog((provider) => this.registerProvider(provider));
   private providerConfigs = new Set<string>();
   private crdsApplied?: Promise<void>;
   private installed = false;
@@ -50,13 +53,14 @@ export class ControlPlane {
     return this.crdsApplied;
   }
 
-  /** Adds the XRD and composition revision controllers. */
+  /** Adds the XRD, composition revision and provider package controllers. */
   async install(): Promise<void> {
     if (this.installed) return;
     this.installed = true;
     await this.ensureCrds();
     this.platform.manager.add(xrdController(this));
     this.platform.manager.add(revisionController());
+    this.platform.manager.add(providerPackageController(this.packages));
   }
 
   /** Adds a composition function that pipeline steps can name. */
