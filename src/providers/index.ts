@@ -2,7 +2,9 @@
  * Pave's providers and the services they need, as one platform module: provider-sql
  * (PostgreSQL, MySQL/MariaDB), Redis, RabbitMQ, NATS and DNS records; the built-in DNS server; and, when
  * `pave up` asks for it, the local cloud (embedded PostgreSQL plus `local` ProviderConfigs for
- * the servers given on the command line) and the starter platform.
+ * the servers given on the command line) and the starter platform. Each is offered under a
+ * package name that Crossplane `Provider` objects may name; so is provider-nop, a test
+ * provider that is started only when a Provider object names it.
  *
  * Settings (from `pave up` flags): `dns-port` (default 5353, 0 for any free port), `dns-host`,
  * `postgres`, `redis`, `rabbitmq`, `nats` (server URLs), `local-cloud` ('true' starts the
@@ -10,12 +12,14 @@
  * starter platform shipped in examples/platform, or a directory of the same layout; loaded on
  * the first start).
  */
-import { registerProvider } from '../controlplane/index.js';
+import { join } from 'node:path';
+import { registerProvider, registerProviderPackage } from '../controlplane/index.js';
 import { DnsServer } from '../dns/server.js';
 import type { Platform, PlatformModule } from '../platform.js';
 import { dnsProvider } from './dns/index.js';
 import { applyLocalProviderConfigs, LocalPostgres } from './local-cloud.js';
 import { natsProvider } from './nats/index.js';
+import { NopBackend, nopProvider } from './nop/index.js';
 import { rabbitmqProvider } from './rabbitmq/index.js';
 import { redisProvider } from './redis/index.js';
 import { sqlProviders } from './sql/index.js';
@@ -52,6 +56,18 @@ export function providersModule(): PlatformModule {
       dns = new DnsServer({ port: s['dns-port'] !== undefined ? Number(s['dns-port']) : 5353, host: s['dns-host'], log: p.log.child({ component: 'dns' }) });
       runtimes.set(p, { dns, postgres: sql.postgres, backendsReady: Promise.resolve() });
       for (const provider of [...sql.providers, ...others, dnsProvider(dns.zone)]) await registerProvider(p, provider);
+      registerProviderPackage(p, { name: 'provider-sql', active: true, description: 'PostgreSQL and MySQL, postgresql.sql.crossplane.io and mysql.sql.crossplane.io' });
+      registerProviderPackage(p, { name: 'provider-redis', active: true, description: 'Redis ACL users, redis.pave.dev' });
+      registerProviderPackage(p, { name: 'provider-rabbitmq', active: true, description: 'RabbitMQ, rabbitmq.pave.dev' });
+      registerProviderPackage(p, { name: 'provider-nats', active: true, description: 'NATS JetStream, nats.pave.dev' });
+      registerProviderPackage(p, { name: 'provider-dns', active: true, description: "records on Pave's DNS server, dns.pave.dev" });
+      // the imaginary external resources of the test provider outlive a restart, as real ones would
+      registerProviderPackage(p, {
+        name: 'provider-nop',
+        active: false,
+        description: 'test provider, nop.crossplane.io',
+        provider: () => nopProvider({ backend: new NopBackend({ statePath: join(p.dataDir, 'provider-nop.jsonl') }) }),
+      });
     },
     async start(p) {
       const s = p.opts.settings ?? {};

@@ -1,4 +1,4 @@
-import { registerProvider } from '../../controlplane/index.js';
+import { registerProvider, registerProviderPackage } from '../../controlplane/index.js';
 import type { Platform, PlatformModule } from '../../platform.js';
 import { gitProvider } from './repository.js';
 
@@ -10,6 +10,7 @@ export function gitProviderModule(): PlatformModule {
     name: 'provider-git',
     async install(p: Platform) {
       await registerProvider(p, gitProvider());
+      registerProviderPackage(p, { name: 'provider-git', active: true, description: "repositories on Pave's Git host, git.pave.dev" });
     },
   };
 }
