@@ -1,4 +1,4 @@
-import { isNotFound } from '../api/errors.js';
+import { isApiError, isNotFound } from '../api/errors.js';
 import type { Resource } from '../api/types.js';
 import type { Platform } from '../platform.js';
 import type { Controller } from '../runtime/controller.js';
@@ -58,6 +58,11 @@ export class ControlPlane {
     if (this.installed) return;
     this.installed = true;
     await this.ensureCrds();
+    // Every Crossplane cluster has Crossplane's own namespace, and its users' YAML names it
+    // (connection secrets, provider credentials, function credentials): here too
+    await this.platform.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'crossplane-system' } }).catch((e) => {
+      if (!isApiError(e, 409)) throw e;
+    });
     this.platform.manager.add(xrdController(this));
     this.platform.manager.add(revisionController());
     this.platform.manager.add(providerPackageController(this.packages));

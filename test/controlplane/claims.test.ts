@@ -9,7 +9,6 @@ describe('claims, composites and composed resources (seed example)', () => {
   let cp: Awaited<ReturnType<typeof startControlPlane>>;
   before(async () => {
     cp = await startControlPlane();
-    await cp.p.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'crossplane-system' } });
     await cp.apply(yamlDocs(postgresXrd));
     await cp.apply(yamlDocs(postgresComposition()));
   });

@@ -80,7 +80,6 @@ describe('pave render, validate and trace', () => {
     let p: Awaited<ReturnType<typeof startPlatform>>;
     before(async () => {
       p = await startPlatform({ modules: [controlPlaneModule(), nopProviderModule({ backend: new NopBackend() })] });
-      await p.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'crossplane-system' } });
       for (const o of [...yamlDocs(postgresXrd), ...yamlDocs(postgresComposition())]) await p.client.apply(o, { fieldManager: 'test', force: true });
       for (let i = 0; i < 100 && !p.registry.lookup(XR_API, 'PostgreSQLInstance'); i++) await new Promise((r) => setTimeout(r, 20));
       await p.client.create(postgresClaim('traced', 3));

@@ -86,7 +86,6 @@ describe('compositions: pipeline mode, selection, revisions and bad input', () =
   let cp: Awaited<ReturnType<typeof startControlPlane>>;
   before(async () => {
     cp = await startControlPlane();
-    await cp.p.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'crossplane-system' } });
     await cp.apply(yamlDocs(pipelineXrd));
     await cp.apply(yamlDocs(pipelineComposition));
     await cp.apply(yamlDocs(postgresXrd));

@@ -14,9 +14,6 @@ const [dataDir, statePath, count] = process.argv.slice(2);
 const claims = Number(count);
 const p = new Platform({ dataDir: dataDir!, listen: false, log: createLogger('silent'), modules: [controlPlaneModule(), nopProviderModule({ backend: new NopBackend({ statePath }) })] });
 await p.start();
-await p.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'crossplane-system' } }).catch((e) => {
-  if (!isApiError(e, 409)) throw e;
-});
 for (const o of [...yamlDocs(postgresXrd), ...yamlDocs(postgresComposition())]) await p.client.apply(o, { fieldManager: 'crash-test', force: true });
 while (!p.registry.lookup(XR_API, 'PostgreSQLInstance')) await new Promise((r) => setTimeout(r, 10));
 process.stdout.write('started\n');

@@ -78,7 +78,6 @@ describe('composition functions loaded from modules', () => {
 
     before(async () => {
       cp = await startControlPlane();
-      await cp.p.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'crossplane-system' } });
       writeFileSync(module, labelsModule(''));
       await cp.apply([
         ...yamlDocs(postgresXrd),

@@ -81,7 +81,6 @@ describe('functions that read credentials, extra resources and context', () => {
     let cp: Awaited<ReturnType<typeof startControlPlane>>;
     before(async () => {
       cp = await startControlPlane();
-      await cp.p.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'crossplane-system' } });
       for (const o of [configMap('gold-a', 'gold'), configMap('silver-b', 'silver'), configMap('gold-c', 'gold')]) await cp.p.client.create(o);
       await cp.apply([...yamlDocs(postgresXrd), fn, composition('tiered', { apiVersion: XR_API, kind: 'XPostgreSQLInstance' })]);
       await eventually(() => cp.p.registry.lookup(XR_API, 'PostgreSQLInstance'));

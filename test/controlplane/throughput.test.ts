@@ -14,7 +14,6 @@ describe('the control plane does the least work per claim', () => {
   let cp: Awaited<ReturnType<typeof startControlPlane>>;
   before(async () => {
     cp = await startControlPlane();
-    await cp.p.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'crossplane-system' } });
     await cp.apply(yamlDocs(postgresXrd));
     await cp.apply(yamlDocs(postgresComposition()));
     await eventually(() => cp.p.registry.lookup(XR_API, 'PostgreSQLInstance'), 10_000, 'the claim type served');
