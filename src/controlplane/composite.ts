@@ -169,16 +169,16 @@ export class CompositeReconciler {
     if (desiredStatus && typeof desiredStatus === 'object') {
       for (const [k, v] of Object.entries(desiredStatus)) if (k !== 'conditions') status[k] = v;
     }
+    const unready = Object.entries(result.resources).filter(([, d]) => d.ready !== 'READY_TRUE').map(([n]) => n).sort();
     let published: string | undefined;
     try {
-      published = await this.publish(ctx, xr, result.connectionDetails, xrd.spec.connectionSecretKeys);
+      published = await this.publish(ctx, xr, result.connectionDetails, xrd.spec.connectionSecretKeys, !unready.length);
     } catch (e) {
       // the Secret changed between the check and the write: the reconcile starts again
       if (isConflict(e)) throw e;
       return this.fail(ctx, xr, 'PublishConnectionSecret', `cannot publish connection details (spec.writeConnectionSecretToRef): ${(e as Error).message}`);
     }
     if (published) status.connectionDetails = { lastPublishedTime: published };
-    const unready = Object.entries(result.resources).filter(([, d]) => d.ready !== 'READY_TRUE').map(([n]) => n).sort();
     setConditions(status, synced(true), unready.length ? ready('False', Reason.Creating, `Unready resources: ${listNames(unready)}`) : ready('True', Reason.Available));
     for (const c of result.conditions) {
       setConditions(status, { type: c.type, status: c.status === 'STATUS_CONDITION_TRUE' ? 'True' : c.status === 'STATUS_CONDITION_FALSE' ? 'False' : 'Unknown', reason: c.reason, message: c.message });
@@ -265,10 +265,15 @@ export class CompositeReconciler {
     return s?.data ? decodeSecretData(s.data as Record<string, string>) : undefined;
   }
 
-  /** Writes the XR's connection secret when its content changed; returns the publish time. */
-  private async publish(ctx: ControllerContext, xr: Resource, details: Record<string, string>, keys: string[] | undefined): Promise<string | undefined> {
+  /**
+   * Writes the XR's connection secret when its content changed; returns the publish time. An XR
+   * whose resources give no details still gets its Secret, empty, once it is Ready, as Crossplane
+   * always writes one: an application that waits for the claim's Secret is not left waiting.
+   * Before then an empty one would only be written again a moment later.
+   */
+  private async publish(ctx: ControllerContext, xr: Resource, details: Record<string, string>, keys: string[] | undefined, ready: boolean): Promise<string | undefined> {
     const ref = xr.spec.writeConnectionSecretToRef;
-    if (!ref?.name || !ref.namespace || !Object.keys(details).length) return undefined;
+    if (!ref?.name || !ref.namespace || (!Object.keys(details).length && !ready)) return undefined;
     const data: Record<string, string> = {};
     for (const k of Object.keys(details).sort()) if (!keys?.length || keys.includes(k)) data[k] = Buffer.from(details[k]!, 'utf8').toString('base64');
     const digest = connectionDigest(ref, data);
