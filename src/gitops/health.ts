@@ -55,6 +55,15 @@ export function assessHealth(obj: Resource | undefined, custom?: CustomHealth): 
       if (cond(obj, 'Complete')?.status === 'True') return { status: 'Healthy' };
       return { status: 'Progressing' };
     }
+    case 'pkg.crossplane.io/Provider': {
+      // Crossplane's package manager: usable once it is both installed and healthy
+      const installed = cond(obj, 'Installed');
+      const healthy = cond(obj, 'Healthy');
+      if (!installed && !healthy) return { status: 'Progressing', message: 'waiting for the package to be installed' };
+      if (installed?.status === 'True' && healthy?.status === 'True') return { status: 'Healthy' };
+      const why = [installed, healthy].filter((c) => c && c.status !== 'True').map((c) => c!.message ?? c!.reason);
+      return { status: 'Degraded', message: [...new Set(why)].join('; ') };
+    }
     case 'apps/Deployment':
     case 'apps/StatefulSet': {
       if (obj.spec?.paused) return { status: 'Suspended', message: 'paused' };

@@ -44,6 +44,13 @@ test('health follows Crossplane conditions and built-in kinds', () => {
   assert.equal(assessHealth(xr([{ type: 'Synced', status: 'False', message: 'cannot connect' }]))?.status, 'Degraded');
   assert.equal(assessHealth(undefined)?.status, 'Missing');
   assert.equal(assessHealth(cm({})), undefined);
+  const pkg = (conds?: object[]) => ({ apiVersion: 'pkg.crossplane.io/v1', kind: 'Provider', metadata: { name: 'p' }, spec: { package: 'xpkg.example/provider-x:v1' }, ...(conds ? { status: { conditions: conds } } : {}) });
+  assert.equal(assessHealth(pkg())?.status, 'Progressing');
+  assert.equal(assessHealth(pkg([{ type: 'Installed', status: 'True' }, { type: 'Healthy', status: 'True' }]))?.status, 'Healthy');
+  assert.deepEqual(assessHealth(pkg([{ type: 'Installed', status: 'False', reason: 'InactivePackageRevision' }, { type: 'Healthy', status: 'False', message: 'no built-in provider for it' }])), {
+    status: 'Degraded',
+    message: 'InactivePackageRevision; no built-in provider for it',
+  });
 });
 
 test("Argo CD Lua health checks run sandboxed against the object", () => {
