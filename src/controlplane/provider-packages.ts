@@ -6,10 +6,10 @@ import type { ControllerContext, ControllerSpec } from '../runtime/controller.js
 import { setConditions } from './conditions.js';
 import type { Provider } from './provider.js';
 
-const PKG_API = 'pkg.crossplane.io/v1';
+export const PKG_API = 'pkg.crossplane.io/v1';
 
 /** Crossplane's package conditions and reasons, so that tools which read them keep working. */
-const PackageReason = {
+export const PackageReason = {
   Active: 'ActivePackageRevision',
   Inactive: 'InactivePackageRevision',
   Healthy: 'HealthyPackageRevision',
@@ -130,7 +130,7 @@ export function providerPackageController(packages: ProviderPackageCatalog): Con
       if (!pkg) {
         const message = `Pave has no built-in provider for package "${ref}"; built in: ${packages.describe()}`;
         ctx.recorder.event(cached, 'Warning', 'InstallPackageRevision', message);
-        await writeStatus(ctx, cached, unhealthy(`package "${ref}" is not one of Pave's built-in providers`, message));
+        await writePackageStatus(ctx, cached, unhealthyPackage(`package "${ref}" is not one of Pave's built-in providers`, message));
         return;
       }
       try {
@@ -138,28 +138,38 @@ export function providerPackageController(packages: ProviderPackageCatalog): Con
       } catch (e) {
         const message = `cannot start Pave's built-in ${pkg.name} for package "${ref}": ${(e as Error).message}`;
         ctx.recorder.event(cached, 'Warning', 'InstallPackageRevision', message);
-        await writeStatus(ctx, cached, unhealthy(message, message));
+        await writePackageStatus(ctx, cached, unhealthyPackage(message, message));
         throw e;
       }
-      await writeStatus(ctx, cached, {
-        conditions: [
-          { type: 'Installed', status: 'True', reason: PackageReason.Active },
-          { type: 'Healthy', status: 'True', reason: PackageReason.Healthy, message: `served by Pave's built-in ${pkg.name} (${pkg.description})` },
-        ],
-        currentRevision: revisionName(key, ref),
-        currentIdentifier: ref,
-      });
+      await writePackageStatus(ctx, cached, activePackage(key, ref, true, `served by Pave's built-in ${pkg.name} (${pkg.description})`));
     },
   };
 }
 
-interface PackageStatus {
+/** What a package controller reports on a Provider or Function. */
+export interface PackageStatus {
   conditions: Condition[];
   currentRevision?: string;
   currentIdentifier?: string;
 }
 
-function unhealthy(installed: string, healthy: string): PackageStatus {
+/**
+ * A package whose object Pave accepts: Installed=True, with the revision of `ref` on the object
+ * named `name`, and Healthy as given (whether what serves it works).
+ */
+export function activePackage(name: string, ref: string, healthy: boolean, message: string): PackageStatus {
+  return {
+    conditions: [
+      { type: 'Installed', status: 'True', reason: PackageReason.Active },
+      healthy ? { type: 'Healthy', status: 'True', reason: PackageReason.Healthy, message } : { type: 'Healthy', status: 'False', reason: PackageReason.Unhealthy, message },
+    ],
+    currentRevision: revisionName(name, ref),
+    currentIdentifier: ref,
+  };
+}
+
+/** A package Pave cannot serve: not installed, so not healthy either. */
+export function unhealthyPackage(installed: string, healthy: string): PackageStatus {
   return {
     conditions: [
       { type: 'Installed', status: 'False', reason: PackageReason.Inactive, message: installed },
@@ -169,12 +179,12 @@ function unhealthy(installed: string, healthy: string): PackageStatus {
 }
 
 /** Writes the status only when it changed; a package that is not installed has no current revision. */
-async function writeStatus(ctx: ControllerContext, provider: Resource, next: PackageStatus): Promise<void> {
-  const status = jsonClone(provider.status ?? {});
+export async function writePackageStatus(ctx: ControllerContext, pkg: Resource, next: PackageStatus): Promise<void> {
+  const status = jsonClone(pkg.status ?? {});
   setConditions(status, ...next.conditions);
   for (const field of ['currentRevision', 'currentIdentifier'] as const) {
     if (next[field] === undefined) delete status[field];
     else status[field] = next[field];
   }
-  if (!jsonEqual(status, provider.status ?? {})) await ctx.client.updateStatus({ ...provider, status });
+  if (!jsonEqual(status, pkg.status ?? {})) await ctx.client.updateStatus({ ...pkg, status });
 }
