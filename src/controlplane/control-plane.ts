@@ -5,6 +5,7 @@ import type { Controller } from '../runtime/controller.js';
 import { ClaimReconciler } from './claim.js';
 import { CompositeReconciler } from './composite.js';
 import { crossplaneCrds } from './crds.js';
+import { functionPackageController } from './function-packages.js';
 import { FunctionRegistry } from './functions/registry.js';
 import type { CompositionFunction } from './functions/types.js';
 import { parseDuration } from '../api/duration.js';
@@ -53,7 +54,7 @@ export class ControlPlane {
     return this.crdsApplied;
   }
 
-  /** Adds the XRD, composition revision and provider package controllers. */
+  /** Adds the XRD, composition revision, provider package and function package controllers. */
   async install(): Promise<void> {
     if (this.installed) return;
     this.installed = true;
@@ -66,6 +67,7 @@ export class ControlPlane {
     this.platform.manager.add(xrdController(this));
     this.platform.manager.add(revisionController());
     this.platform.manager.add(providerPackageController(this.packages));
+    this.platform.manager.add(functionPackageController(this.functions));
   }
 
   /** Adds a composition function that pipeline steps can name. */

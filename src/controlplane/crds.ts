@@ -99,6 +99,14 @@ const providerSpec = {
 
 const age = { name: 'AGE', type: 'date', jsonPath: '.metadata.creationTimestamp' };
 
+/** What `kubectl get` shows of a package (Provider, Function), as Crossplane's CRDs show it. */
+const packageColumns = [
+  { name: 'INSTALLED', type: 'string', jsonPath: ".status.conditions[?(@.type=='Installed')].status" },
+  { name: 'HEALTHY', type: 'string', jsonPath: ".status.conditions[?(@.type=='Healthy')].status" },
+  { name: 'PACKAGE', type: 'string', jsonPath: '.spec.package' },
+  age,
+];
+
 export function crossplaneCrds(): Resource[] {
   return [
     crd('apiextensions.crossplane.io', 'CompositeResourceDefinition', 'compositeresourcedefinitions', 'Cluster', xrdSpec, {
@@ -125,18 +133,15 @@ export function crossplaneCrds(): Resource[] {
     crd('pkg.crossplane.io', 'Function', 'functions', 'Cluster', { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, properties: { package: { type: 'string' } } }, {
       categories: ['crossplane', 'pkg'],
       versions: ['v1', 'v1beta1'],
-      columns: [{ name: 'PACKAGE', type: 'string', jsonPath: '.spec.package' }],
+      description:
+        'A Crossplane composition function package. Pave pulls no images: a Function whose package is one of its built-in functions, or whose pave.dev/module annotation names a module that loads, is reported Installed and Healthy; a module that does not load is reported Healthy=False with the reason, and any other package Installed=False.',
+      columns: packageColumns,
     }),
     crd('pkg.crossplane.io', 'Provider', 'providers', 'Cluster', providerSpec, {
       categories: ['crossplane', 'pkg'],
       description:
         "A Crossplane provider package. Pave does not download packages: a Provider naming one of Pave's built-in providers is reported Installed and Healthy (and starts that provider if it was not running); any other package is reported Healthy=False with the list of built-in ones. Deleting a Provider stops nothing.",
-      columns: [
-        { name: 'INSTALLED', type: 'string', jsonPath: ".status.conditions[?(@.type=='Installed')].status" },
-        { name: 'HEALTHY', type: 'string', jsonPath: ".status.conditions[?(@.type=='Healthy')].status" },
-        { name: 'PACKAGE', type: 'string', jsonPath: '.spec.package' },
-        age,
-      ],
+      columns: packageColumns,
     }),
     // bootstrap YAML that configures providers carries these; Pave runs no provider Deployments,
     // so they are stored for clients that read them back and have no effect
