@@ -55,7 +55,8 @@ export function assessHealth(obj: Resource | undefined, custom?: CustomHealth): 
       if (cond(obj, 'Complete')?.status === 'True') return { status: 'Healthy' };
       return { status: 'Progressing' };
     }
-    case 'pkg.crossplane.io/Provider': {
+    case 'pkg.crossplane.io/Provider':
+    case 'pkg.crossplane.io/Function': {
       // Crossplane's package manager: usable once it is both installed and healthy
       const installed = cond(obj, 'Installed');
       const healthy = cond(obj, 'Healthy');

@@ -46,6 +46,7 @@ test('health follows Crossplane conditions and built-in kinds', () => {
   assert.equal(assessHealth(cm({})), undefined);
   const pkg = (conds?: object[]) => ({ apiVersion: 'pkg.crossplane.io/v1', kind: 'Provider', metadata: { name: 'p' }, spec: { package: 'xpkg.example/provider-x:v1' }, ...(conds ? { status: { conditions: conds } } : {}) });
   assert.equal(assessHealth(pkg())?.status, 'Progressing');
+  assert.equal(assessHealth({ ...pkg([{ type: 'Installed', status: 'True' }, { type: 'Healthy', status: 'False', message: 'cannot load' }]), kind: 'Function' })?.status, 'Degraded');
   assert.equal(assessHealth(pkg([{ type: 'Installed', status: 'True' }, { type: 'Healthy', status: 'True' }]))?.status, 'Healthy');
   assert.deepEqual(assessHealth(pkg([{ type: 'Installed', status: 'False', reason: 'InactivePackageRevision' }, { type: 'Healthy', status: 'False', message: 'no built-in provider for it' }])), {
     status: 'Degraded',
