@@ -175,6 +175,8 @@ export class ResourceService {
     delete meta.deletionGracePeriodSeconds;
     delete meta.resourceVersion;
     if (dropsStatus) delete obj.status;
+    // as Kubernetes' namespace strategy does: kubectl's STATUS column reads it
+    if (t.type.group === '' && t.type.kind === 'Namespace') obj.status = { phase: 'Active' };
     this.normalise(t, obj);
     this.validate(t, obj, ctx);
     if (this.admission.hasPolicies) await this.admission.run({ operation: 'CREATE', type: t.type, object: obj, ctx });

@@ -85,6 +85,11 @@ test('kubectl get -w streams changes and kubectl wait sees a condition a control
   watch.kill();
 });
 
+test('kubectl create namespace makes an Active namespace', async () => {
+  assert.match(await ok('create', 'namespace', 'team-a'), /namespace\/team-a created/);
+  assert.match(await ok('get', 'namespace', 'team-a'), /^team-a\s+Active\s/m);
+});
+
 test('kubectl delete removes the object', async () => {
   assert.match(await ok('delete', 'widget', 'w1'), /deleted/);
   const r = await kubectl('get', 'widget', 'w1');
