@@ -13,6 +13,7 @@ import { selectRevision } from './selection.js';
 import type { Xrd } from './xrd-crds.js';
 import { jsonClone } from '../api/clone.js';
 import { PAUSED } from './managed-annotations.js';
+import { xrMetadataFromClaim } from './claim-metadata.js';
 
 export const CLAIM_FINALIZER = 'finalizer.apiextensions.crossplane.io';
 
@@ -34,6 +35,8 @@ const ARGOCD_TRACKING_ID = 'argocd.argoproj.io/tracking-id';
 const CLAIM_PAUSED = 'Reconciliation (including deletion) is paused via the pause annotation';
 /** A claim's Ready until its XR is ready, as Crossplane words it. */
 const WAITING = ready('False', Reason.Waiting, 'Claim is waiting for composite resource to become Ready');
+/** The labels every XR of a claim carries, whatever the claim's own labels. */
+const CLAIM_LABELS = [LABEL_CLAIM_NAME, LABEL_CLAIM_NAMESPACE];
 const XR_OWNED = [...XR_CHOICES, 'resourceRefs', 'compositionUpdatePolicy', 'environmentConfigRefs'];
 
 /**
@@ -125,13 +128,13 @@ export class ClaimReconciler {
     // a name chosen a moment ago (random, and not yet used for a create) names no XR: nothing to read
     let xr = xrName === cached.spec?.resourceRef?.name ? await this.getXr(ctx, xrName) : undefined;
     const want = this.xrSpec(claim, xr);
-    const annotations = this.xrAnnotations(claim);
+    const xrMeta = xrMetadataFromClaim(this.xrGvk.apiVersion, xr, this.xrLabels(claim), this.xrAnnotations(claim), CLAIM_LABELS);
     if (!xr) {
       try {
         xr = await ctx.client.create({
           apiVersion: this.xrGvk.apiVersion,
           kind: this.xrGvk.kind,
-          metadata: { name: xrName, labels: this.xrLabels(claim), ...(Object.keys(annotations).length ? { annotations } : {}) },
+          metadata: { name: xrName, labels: xrMeta.labels, ...(Object.keys(xrMeta.annotations).length ? { annotations: xrMeta.annotations } : {}), ...(xrMeta.managedFields ? { managedFields: xrMeta.managedFields } : {}) },
           spec: want,
         });
       } catch (e) {
@@ -149,10 +152,11 @@ export class ClaimReconciler {
       if (bound?.name && (bound.name !== claim.metadata.name || bound.namespace !== claim.metadata.namespace)) {
         return this.fail(ctx, claim, `composite resource ${xrName} is already bound to claim ${bound.namespace}/${bound.name}`, false);
       }
-      const labels = { ...(xr.metadata.labels ?? {}), ...this.xrLabels(claim) };
-      const merged = { ...(xr.metadata.annotations ?? {}), ...annotations };
-      if (!jsonEqual(want, xr.spec) || !jsonEqual(labels, xr.metadata.labels ?? {}) || !jsonEqual(merged, xr.metadata.annotations ?? {})) {
-        xr = await ctx.client.update({ ...xr, metadata: { ...xr.metadata, labels, ...(Object.keys(merged).length ? { annotations: merged } : {}) }, spec: want });
+      const metaChanged = !jsonEqual(xrMeta.labels, xr.metadata.labels ?? {}) || !jsonEqual(xrMeta.annotations, xr.metadata.annotations ?? {}) || xrMeta.managedFields !== xr.metadata.managedFields;
+      if (!jsonEqual(want, xr.spec) || metaChanged) {
+        const { annotations: _a, managedFields: _m, ...rest } = xr.metadata;
+        const metadata = { ...rest, labels: xrMeta.labels, ...(Object.keys(xrMeta.annotations).length ? { annotations: xrMeta.annotations } : {}), ...(xrMeta.managedFields ? { managedFields: xrMeta.managedFields } : {}) };
+        xr = await ctx.client.update({ ...xr, metadata, spec: want });
       }
     }
 
