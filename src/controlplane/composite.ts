@@ -1,4 +1,4 @@
-import { isConflict, isNotFound } from '../api/errors.js';
+import { isApiError, isConflict, isNotFound } from '../api/errors.js';
 import { jsonEqual } from '../api/equality.js';
 import type { Resource } from '../api/types.js';
 import type { Controller, ControllerContext, ControllerSpec, GVK, ReconcileResult } from '../runtime/controller.js';
@@ -193,6 +193,7 @@ export class CompositeReconciler {
     const recorded = xr.spec.compositionRef?.name === choice.composition && pinned === revName && JSON.stringify(refs) === JSON.stringify(xr.spec.resourceRefs ?? []);
     if (!recorded) xr = await ctx.client.updateWithStatus({ ...xr, spec: { ...xr.spec, compositionRef: { name: choice.composition }, compositionRevisionRef: { name: revName }, resourceRefs: refs }, status });
     const versionAfter = new Map(existing.map((o) => [`${o.kind}/${o.metadata.name}`, o.metadata.resourceVersion]));
+    const refused: string[] = [];
     for (const obj of desired) {
       const name = obj.metadata.annotations![COMPOSITION_RESOURCE_NAME]!;
       this.watchComposed(ctx, obj.apiVersion, obj.kind);
@@ -203,7 +204,12 @@ export class CompositeReconciler {
         const applied = await ctx.client.apply(obj, { fieldManager: COMPOSED_MANAGER, force: true });
         versionAfter.set(`${obj.kind}/${obj.metadata.name}`, applied.metadata.resourceVersion);
       } catch (e) {
-        return this.fail(ctx, xr, 'ComposeResources', `cannot apply composed resource "${name}" (${obj.kind} ${obj.metadata.name}): ${(e as Error).message}`);
+        const message = `cannot apply composed resource "${name}" (${obj.kind} ${obj.metadata.name}): ${(e as Error).message}`;
+        // As Crossplane: a resource the API refuses as invalid may become valid once another is
+        // applied, and must not hold the others back. It is reported, and the XR is not Synced.
+        if (!isApiError(e, 422)) return this.fail(ctx, xr, 'ComposeResources', message);
+        ctx.recorder.event(xr, 'Warning', 'ComposeResources', message);
+        refused.push(message);
       }
     }
     for (const o of dropped) {
@@ -211,6 +217,11 @@ export class CompositeReconciler {
         if (!isNotFound(e)) throw e;
       });
       ctx.recorder.event(xr, 'Normal', 'ComposeResources', `Deleted ${o.kind} ${o.metadata.name}: it is no longer in the desired state`);
+    }
+    if (refused.length) {
+      setConditions(status, synced(false, refused.join('; ')));
+      await this.writeStatus(ctx, xr, status);
+      throw new Error(`${xr.kind} ${xr.metadata.name}: ${refused.join('; ')}`);
     }
     if (recorded) xr = await this.writeStatus(ctx, xr, status);
     // credentials and extra resources change without anything here changing: look again in a

@@ -9,7 +9,7 @@ import { startControlPlane, yamlDocs } from './fixtures.js';
  * The behaviours Crossplane's own end-to-end suite asserts of claims and cluster-scoped XRs (the
  * v1 APIs), one `describe` per case of that suite, on YAML of the same shape: what flows from a
  * claim to its XR and back, binding a claim to an XR that exists, composition selection, an XR
- * without a claim, a composition change reaching its XRs.
+ * without a claim, a composition change reaching its XRs, a composed resource the API refuses.
  */
 const API = 'gadgets.example.org/v1alpha1';
 const XRD_API = 'apiextensions.crossplane.io/v1';
@@ -237,3 +237,119 @@ describe("Crossplane's end-to-end suite: claims and cluster-scoped XRs", () => {
   });
 });
 
+const nested = `
+apiVersion: apiextensions.crossplane.io/v1
+kind: CompositeResourceDefinition
+metadata: {name: xshelves.shelves.example.org}
+spec:
+  group: shelves.example.org
+  names: {kind: XShelf, plural: xshelves}
+  defaultCompositionRef: {name: shelf}
+  versions:
+  - name: v1alpha1
+    served: true
+    referenceable: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              boards: {type: integer}
+          status:
+            type: object
+            properties:
+              label: {type: string}
+---
+apiVersion: apiextensions.crossplane.io/v1
+kind: CompositeResourceDefinition
+metadata: {name: xboards.shelves.example.org}
+spec:
+  group: shelves.example.org
+  names: {kind: XBoard, plural: xboards}
+  defaultCompositionRef: {name: board}
+  versions:
+  - name: v1alpha1
+    served: true
+    referenceable: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              boards: {type: integer, minimum: 3}
+---
+apiVersion: apiextensions.crossplane.io/v1
+kind: Composition
+metadata: {name: shelf}
+spec:
+  compositeTypeRef: {apiVersion: shelves.example.org/v1alpha1, kind: XShelf}
+  resources:
+  - name: board
+    base:
+      apiVersion: shelves.example.org/v1alpha1
+      kind: XBoard
+      spec: {}
+    patches:
+    - fromFieldPath: spec.boards
+      toFieldPath: spec.boards
+  - name: bracket
+    base:
+      apiVersion: nop.crossplane.io/v1alpha1
+      kind: NopResource
+      metadata:
+        annotations: {shelves.example.org/label: oak}
+      spec:
+        forProvider:
+          conditionAfter:
+          - {conditionType: Ready, conditionStatus: "True", time: 0s}
+    patches:
+    - type: ToCompositeFieldPath
+      fromFieldPath: metadata.annotations[shelves.example.org/label]
+      toFieldPath: status.label
+---
+apiVersion: apiextensions.crossplane.io/v1
+kind: Composition
+metadata: {name: board}
+spec:
+  compositeTypeRef: {apiVersion: shelves.example.org/v1alpha1, kind: XBoard}
+  resources:
+  - name: plank
+    base:
+      apiVersion: nop.crossplane.io/v1alpha1
+      kind: NopResource
+      spec: {forProvider: {}}
+`;
+
+describe("Crossplane's end-to-end suite: invalid-composed", () => {
+  let cp: Awaited<ReturnType<typeof startControlPlane>>;
+  const SHELVES = 'shelves.example.org/v1alpha1';
+  before(async () => {
+    cp = await startControlPlane();
+    await cp.apply(yamlDocs(nested));
+    await eventually(async () => cp.condition(await cp.get(XRD_API, 'CompositeResourceDefinition', 'xboards.shelves.example.org'), 'Established')?.status === 'True', 10_000, 'Established');
+  });
+  after(async () => cp.p.close());
+
+  it('applies the other composed resources when the API refuses one, and says which one on the XR', async () => {
+    await cp.apply([{ apiVersion: SHELVES, kind: 'XShelf', metadata: { name: 'wobbly' }, spec: { boards: 1 } }]);
+    const xr = await eventually(async () => {
+      const o = await cp.get(SHELVES, 'XShelf', 'wobbly');
+      return o?.status?.label === 'oak' && cp.condition(o, 'Synced')?.status === 'False' ? o : undefined;
+    }, 15_000, 'the bracket composed and patched back, and Synced=False');
+    assert.match(cp.condition(xr, 'Synced')?.message ?? '', /"board".*spec\.boards/);
+    const brackets = (await cp.p.client.list(NOP_API, 'NopResource', { labelSelector: 'crossplane.io/composite=wobbly' })).items;
+    assert.equal(brackets.length, 1);
+    assert.equal((await cp.p.client.list(SHELVES, 'XBoard')).items.length, 0);
+    const events = (await cp.p.client.list('v1', 'Event', { namespace: 'default' })).items as Resource[];
+    assert.ok(events.some((e) => e.involvedObject?.name === 'wobbly' && e.type === 'Warning' && /board/.test(e.message)), 'a Warning Event names the refused resource');
+
+    // once the value is valid the XR composes it and is Synced again
+    await cp.p.client.patch({ apiVersion: SHELVES, kind: 'XShelf', name: 'wobbly' }, 'merge', { spec: { boards: 4 } });
+    await eventually(async () => cp.condition(await cp.get(SHELVES, 'XShelf', 'wobbly'), 'Synced')?.status === 'True', 15_000, 'Synced again');
+    assert.equal((await cp.p.client.list(SHELVES, 'XBoard')).items.length, 1);
+  });
+});
