@@ -35,14 +35,21 @@ function crd(group: string, kind: string, plural: string, scope: 'Cluster' | 'Na
   };
 }
 
+/**
+ * A plural or singular resource name: lowercase, as the CRD an XRD generates must have it.
+ * Refused when the XRD is applied, as Crossplane refuses it, not later on its conditions.
+ */
+const resourceName = { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' };
+const xrdNames = { type: 'object', required: ['kind', 'plural'], 'x-kubernetes-preserve-unknown-fields': true, properties: { kind: { type: 'string' }, plural: resourceName, singular: resourceName } };
+
 const xrdSpec = {
   type: 'object',
   required: ['group', 'names', 'versions'],
   'x-kubernetes-preserve-unknown-fields': true,
   properties: {
     group: { type: 'string', minLength: 1 },
-    names: { type: 'object', required: ['kind', 'plural'], 'x-kubernetes-preserve-unknown-fields': true, properties: { kind: { type: 'string' }, plural: { type: 'string' } } },
-    claimNames: { type: 'object', required: ['kind', 'plural'], 'x-kubernetes-preserve-unknown-fields': true, properties: { kind: { type: 'string' }, plural: { type: 'string' } } },
+    names: xrdNames,
+    claimNames: xrdNames,
     connectionSecretKeys: { type: 'array', items: { type: 'string' } },
     defaultCompositionRef: nameRef,
     enforcedCompositionRef: nameRef,
@@ -61,16 +68,30 @@ const xrdSpec = {
   },
 };
 
+/** A step's credentials: a Secret source must say which Secret, as Crossplane's schema requires. */
+const stepCredentials = {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['name', 'source'],
+    'x-kubernetes-preserve-unknown-fields': true,
+    properties: { name: { type: 'string' }, source: { type: 'string', enum: ['None', 'Secret'] }, secretRef: { type: 'object', required: ['namespace', 'name'], properties: { namespace: { type: 'string' }, name: { type: 'string' } } } },
+    anyOf: [{ properties: { source: { enum: ['None'] } } }, { required: ['secretRef'] }],
+  },
+};
+
 const compositionSpec = {
   type: 'object',
   required: ['compositeTypeRef'],
   'x-kubernetes-preserve-unknown-fields': true,
+  // Pipeline mode needs at least one step: refused when applied, as Crossplane refuses it
+  anyOf: [{ properties: { mode: { enum: ['Resources'] } } }, { required: ['pipeline'], properties: { pipeline: { minItems: 1 } } }],
   properties: {
     compositeTypeRef: { type: 'object', required: ['apiVersion', 'kind'], properties: { apiVersion: { type: 'string' }, kind: { type: 'string' } } },
     mode: { type: 'string', enum: ['Resources', 'Pipeline'] },
     resources: { type: 'array', items: preserve },
     patchSets: { type: 'array', items: preserve },
-    pipeline: { type: 'array', items: { type: 'object', required: ['step', 'functionRef'], 'x-kubernetes-preserve-unknown-fields': true, properties: { step: { type: 'string' }, functionRef: nameRef } } },
+    pipeline: { type: 'array', items: { type: 'object', required: ['step', 'functionRef'], 'x-kubernetes-preserve-unknown-fields': true, properties: { step: { type: 'string' }, functionRef: nameRef, credentials: stepCredentials } } },
     writeConnectionSecretsToNamespace: { type: 'string' },
   },
 };

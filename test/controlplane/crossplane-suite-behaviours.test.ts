@@ -353,3 +353,50 @@ describe("Crossplane's end-to-end suite: invalid-composed", () => {
     assert.equal((await cp.p.client.list(SHELVES, 'XBoard')).items.length, 1);
   });
 });
+
+describe("Crossplane's end-to-end suite: composition and XRD validation", () => {
+  let cp: Awaited<ReturnType<typeof startControlPlane>>;
+  before(async () => {
+    cp = await startControlPlane();
+  });
+  after(async () => cp.p.close());
+
+  const composition = (spec: Record<string, unknown>): Resource => ({
+    apiVersion: XRD_API,
+    kind: 'Composition',
+    metadata: { name: 'checked' },
+    spec: { compositeTypeRef: { apiVersion: 'checks.example.org/v1', kind: 'XCheck' }, ...spec },
+  });
+  const refused = async (o: Resource, field: RegExp) => {
+    const e = await cp.p.client.create(o).then(
+      () => undefined,
+      (err: Error & { code?: number }) => err,
+    );
+    assert.ok(e, `${o.kind} was accepted`);
+    assert.equal(e.code, 422);
+    assert.match(e.message, field);
+  };
+
+  it('refuses a Pipeline composition without steps, and a Secret credential without secretRef', async () => {
+    await refused(composition({ mode: 'Pipeline' }), /pipeline/);
+    await refused(composition({ mode: 'Pipeline', pipeline: [] }), /pipeline/);
+    await refused(composition({ mode: 'Pipeline', pipeline: [{ step: 'one', functionRef: { name: 'fn' }, credentials: [{ name: 'creds', source: 'Secret' }] }] }), /secretRef/);
+    await cp.p.client.create(composition({ mode: 'Pipeline', pipeline: [{ step: 'one', functionRef: { name: 'fn' }, credentials: [{ name: 'none', source: 'None' }] }] }));
+  });
+
+  it('refuses an XRD whose plural names are not lowercase', async () => {
+    const xrd = (claimPlural: string): Resource => ({
+      apiVersion: XRD_API,
+      kind: 'CompositeResourceDefinition',
+      metadata: { name: 'xchecks.checks.example.org' },
+      spec: {
+        group: 'checks.example.org',
+        names: { kind: 'XCheck', plural: 'xchecks' },
+        claimNames: { kind: 'Check', plural: claimPlural },
+        versions: [{ name: 'v1', served: true, referenceable: true, schema: { openAPIV3Schema: { type: 'object' } } }],
+      },
+    });
+    await refused(xrd('Checks'), /claimNames\.plural/);
+    await cp.p.client.create(xrd('checks'));
+  });
+});
