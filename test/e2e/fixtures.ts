@@ -69,14 +69,33 @@ export async function seedCatalog(client: Client, fillers = 60): Promise<void> {
 export async function seedInfrastructure(client: Client): Promise<{ pending: Resource }> {
   for (const c of [crd('Bucket', 'buckets', 'Namespaced'), crd('XBucket', 'xbuckets', 'Cluster'), crd('BucketObject', 'bucketobjects', 'Cluster')]) await client.apply(c, { fieldManager: 'e2e', force: true });
   const av = `${GROUP}/v1alpha1`;
+  // as Crossplane labels a claim's composite and everything below it
+  const labels = { 'crossplane.io/claim-name': 'orders-store', 'crossplane.io/claim-namespace': 'default' };
   const write = async (obj: Resource, status: Record<string, unknown>) => {
     const created = await client.create(obj);
     return client.updateStatus({ ...created, status });
   };
-  await write({ apiVersion: av, kind: 'BucketObject', metadata: { name: 'orders-store-x1-data', annotations: { 'crossplane.io/external-name': 'orders-data', 'crossplane.io/external-create-succeeded': new Date().toISOString() } }, spec: { forProvider: { size: 10 } } }, { conditions: [syncedCondition(), readyCondition('True', 'Available')] });
-  const pending = await write({ apiVersion: av, kind: 'BucketObject', metadata: { name: 'orders-store-x1-logs' }, spec: { forProvider: { size: 1 } } }, { conditions: [syncedCondition(), readyCondition('False', 'Creating')] });
+  await write({ apiVersion: av, kind: 'BucketObject', metadata: { name: 'orders-store-x1-data', labels, annotations: { 'crossplane.io/external-name': 'orders-data', 'crossplane.io/external-create-succeeded': new Date().toISOString() } }, spec: { forProvider: { size: 10 } } }, { conditions: [syncedCondition(), readyCondition('True', 'Available')] });
+  const pending = await write({ apiVersion: av, kind: 'BucketObject', metadata: { name: 'orders-store-x1-logs', labels }, spec: { forProvider: { size: 1 } } }, { conditions: [syncedCondition(), readyCondition('False', 'Creating')] });
+  // a nested composite, as a composition that composes another XR makes: ready already
+  await write({ apiVersion: av, kind: 'BucketObject', metadata: { name: 'orders-store-x1-replica-data', labels }, spec: { forProvider: { size: 10 } } }, { conditions: [syncedCondition(), readyCondition('True', 'Available')] });
   await write(
-    { apiVersion: av, kind: 'XBucket', metadata: { name: 'orders-store-x1' }, spec: { resourceRefs: [{ apiVersion: av, kind: 'BucketObject', name: 'orders-store-x1-data' }, { apiVersion: av, kind: 'BucketObject', name: 'orders-store-x1-logs' }] } },
+    { apiVersion: av, kind: 'XBucket', metadata: { name: 'orders-store-x1-replica', labels }, spec: { resourceRefs: [{ apiVersion: av, kind: 'BucketObject', name: 'orders-store-x1-replica-data' }] } },
+    { conditions: [syncedCondition(), readyCondition('True', 'Available')] },
+  );
+  await write(
+    {
+      apiVersion: av,
+      kind: 'XBucket',
+      metadata: { name: 'orders-store-x1', labels },
+      spec: {
+        resourceRefs: [
+          { apiVersion: av, kind: 'BucketObject', name: 'orders-store-x1-data' },
+          { apiVersion: av, kind: 'BucketObject', name: 'orders-store-x1-logs' },
+          { apiVersion: av, kind: 'XBucket', name: 'orders-store-x1-replica' },
+        ],
+      },
+    },
     { conditions: [syncedCondition(), readyCondition('False', 'Creating', 'Unready resources: logs')] },
   );
   const claim = await write(

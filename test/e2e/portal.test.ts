@@ -65,7 +65,16 @@ test('an entity page shows its infrastructure and follows status changes live', 
   await page.getByRole('tab', { name: 'Infrastructure', selected: true }).waitFor();
   await page.getByTestId('infra-graph').waitFor();
   await page.getByTestId('node-BucketObject-orders-store-x1-logs').getByText('Ready: False (Creating)').waitFor();
-  await page.getByText('1 of 4 ready').waitFor();
+  await page.getByText('3 of 6 ready').waitFor();
+  // a composed XR shows what it composes in turn, one column further right
+  await page.getByTestId('node-XBucket-orders-store-x1-replica').getByText('XBucket (nested composite)').waitFor();
+  await page.getByTestId('node-BucketObject-orders-store-x1-replica-data').getByText('Ready: True (Available)').waitFor();
+  // the table lists each composite's resources right under it
+  const rows = await page.getByRole('table', { name: 'Resources' }).locator('tbody tr td:first-child').allInnerTexts();
+  assert.deepEqual(
+    rows.map((r) => r.split('\n')[0]),
+    ['Bucket orders-store', 'XBucket orders-store-x1', 'BucketObject orders-store-x1-data', 'BucketObject orders-store-x1-logs', 'XBucket orders-store-x1-replica', 'BucketObject orders-store-x1-replica-data'],
+  );
   // why the composite is not ready, under its row, as pave trace prints it
   assert.equal(await page.getByTestId('resource-composite').getByTestId('condition-message').innerText(), 'Unready resources: logs');
 

@@ -128,3 +128,51 @@ export function useObjects(refs: Ref[]): Map<string, Resource | undefined> {
   }, [key]);
   return objects;
 }
+
+/**
+ * Every object of `types` that carries the labels `labelSelector` asks for, kept current by one
+ * watch per type however many objects match: a browser opens at most six connections to a
+ * server, so a page with a watch per object stops loading anything else once it shows a few
+ * more. Keyed by keyOf, at the apiVersion each type was asked for. A type added later is
+ * listed then; until it is, the objects already known stay in the map, so views do not flicker.
+ */
+export function useLabelledObjects(types: { apiVersion: string; kind: string }[], labelSelector: string | undefined): Map<string, Resource> {
+  const [objects, setObjects] = useState(new Map<string, Resource>());
+  const latest = useRef(objects);
+  latest.current = objects;
+  const unique = [...new Map(types.map((t) => [`${t.apiVersion}/${t.kind}`, t])).values()];
+  const key = labelSelector === undefined ? '' : `${unique.map((t) => `${t.apiVersion}/${t.kind}`).sort().join('|')}?${labelSelector}`;
+  useEffect(() => {
+    if (!key) return;
+    const ctl = new AbortController();
+    const byType = unique.map((t) => {
+      const prefix = `${t.apiVersion}/${t.kind}/`;
+      return { t, found: new Map([...latest.current].filter(([k]) => k.startsWith(prefix))) };
+    });
+    const publish = () => setObjects(new Map(byType.flatMap((b) => [...b.found])));
+    for (const { t, found } of byType) {
+      const keyOfObject = (o: Resource) => keyOf({ apiVersion: t.apiVersion, kind: t.kind, name: o.metadata.name!, namespace: o.metadata.namespace });
+      watchObjects(
+        t.apiVersion,
+        t.kind,
+        { labelSelector },
+        {
+          onListed: (items) => {
+            found.clear();
+            for (const o of items) found.set(keyOfObject(o), o);
+            publish();
+          },
+          onEvent: (type, o) => {
+            if (type === 'DELETED') found.delete(keyOfObject(o));
+            else found.set(keyOfObject(o), o);
+            publish();
+          },
+        },
+        ctl.signal,
+      );
+    }
+    return () => ctl.abort();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key]);
+  return objects;
+}

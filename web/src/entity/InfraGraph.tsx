@@ -1,14 +1,10 @@
 import { Background, Handle, Position, ReactFlow, type Edge, type Node, type NodeChange, type NodeProps } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import { useCallback, useReducer, useRef } from 'react';
-import { condition, keyOf, type Ref, type Resource } from '../api/k8s';
+import { condition, keyOf, type Ref } from '../api/k8s';
 import { ago, ConditionBadge } from '../components/status';
 
-interface ChainNode {
-  ref: Ref;
-  obj?: Resource;
-  role: 'claim' | 'composite' | 'managed';
-}
+import type { ChainNode } from './InfrastructureTab';
 
 type ResourceNodeData = { node: ChainNode; onOpen: (r: Ref) => void };
 
@@ -19,7 +15,7 @@ function ResourceNode({ data }: NodeProps<Node<ResourceNodeData>>) {
   return (
     <button type="button" className={`rf-resource ${node.obj ? (ready ? 'ok' : 'wait') : 'missing'}`} onClick={() => onOpen(node.ref)} aria-label={`${node.ref.kind} ${node.ref.name}`} data-testid={`node-${node.ref.kind}-${node.ref.name}`}>
       <Handle type="target" position={Position.Left} />
-      <span className="muted">{node.role === 'managed' ? node.ref.kind : `${node.ref.kind} (${node.role})`}</span>
+      <span className="muted">{node.role === 'managed' ? node.ref.kind : `${node.ref.kind} (${node.depth > 1 ? 'nested composite' : node.role})`}</span>
       <strong>{node.ref.name}</strong>
       {node.obj ? (
         <span className="badges">
@@ -42,7 +38,7 @@ function ResourceNode({ data }: NodeProps<Node<ResourceNodeData>>) {
 
 const nodeTypes = { resource: ResourceNode };
 
-/** Claim, composite and managed resources left to right, drawn with @xyflow/react. */
+/** The claim, its composite and what that composes, left to right by depth, drawn with @xyflow/react. */
 export function InfraGraph({ nodes, onOpen }: { nodes: ChainNode[]; onOpen: (r: Ref) => void }) {
   // Every status change draws new node objects. React Flow hides a node it has no size for
   // until it measures it again, so the sizes it measured are kept here and handed back.
@@ -59,18 +55,23 @@ export function InfraGraph({ nodes, onOpen }: { nodes: ChainNode[]; onOpen: (r: 
     }
     if (changed) resized();
   }, []);
-  const managed = nodes.filter((n) => n.role === 'managed');
-  const flowNodes: Node<ResourceNodeData>[] = nodes.map((n) => {
-    const column = n.role === 'claim' ? 0 : n.role === 'composite' ? 1 : 2;
-    const row = n.role === 'managed' ? managed.indexOf(n) - (managed.length - 1) / 2 : 0;
+  // one column per depth; each leaf gets a row of its own and each composite sits level with the
+  // middle of what it composes, so a nested composite's resources are drawn beside it
+  const rows = new Map<string, number>();
+  let leaves = 0;
+  const place = (n: ChainNode): number => {
     const id = keyOf(n.ref);
-    return { id, type: 'resource', position: { x: column * 330, y: row * 150 }, data: { node: n, onOpen }, measured: sizes.current.get(id) };
+    const kids = nodes.filter((m) => m.parent === id);
+    const row = kids.length ? kids.map(place).reduce((a, b) => a + b, 0) / kids.length : leaves++;
+    rows.set(id, row);
+    return row;
+  };
+  nodes.filter((n) => !n.parent).forEach(place);
+  const flowNodes: Node<ResourceNodeData>[] = nodes.map((n) => {
+    const id = keyOf(n.ref);
+    return { id, type: 'resource', position: { x: n.depth * 330, y: (rows.get(id)! - (leaves - 1) / 2) * 150 }, data: { node: n, onOpen }, measured: sizes.current.get(id) };
   });
-  const edges: Edge[] = [];
-  const claim = nodes.find((n) => n.role === 'claim');
-  const xr = nodes.find((n) => n.role === 'composite');
-  if (claim && xr) edges.push({ id: 'claim-xr', source: keyOf(claim.ref), target: keyOf(xr.ref), animated: condition(xr.obj, 'Ready')?.status !== 'True' });
-  for (const m of managed) if (xr) edges.push({ id: `xr-${keyOf(m.ref)}`, source: keyOf(xr.ref), target: keyOf(m.ref), animated: condition(m.obj, 'Ready')?.status !== 'True' });
+  const edges: Edge[] = nodes.filter((n) => n.parent).map((n) => ({ id: `${n.parent}->${keyOf(n.ref)}`, source: n.parent!, target: keyOf(n.ref), animated: condition(n.obj, 'Ready')?.status !== 'True' }));
   return (
     <div className="graph" data-testid="infra-graph">
       {/* Keyed by the chain's shape so the view re-fits when composed resources appear. */}

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { condition, keyOf, type Ref, type Resource } from '../api/k8s';
-import { useObjects } from '../components/hooks';
+import { useLabelledObjects, useObjects } from '../components/hooks';
 import { ConditionBadge } from '../components/status';
 import { EmptyState, Loading } from '../components/states';
 import { ConnectionSecret } from './ConnectionSecret';
@@ -19,22 +19,65 @@ function composedRefs(xr: Resource | undefined): Ref[] {
   return refs.filter((r): r is Ref => Boolean(r.apiVersion && r.kind && r.name)).map((r) => ({ apiVersion: r.apiVersion, kind: r.kind, name: r.name, namespace: r.namespace }));
 }
 
+/** One resource of the tree: its depth (the claim is 0) and the key of the composite above it. */
+export interface ChainNode {
+  ref: Ref;
+  obj?: Resource;
+  role: 'claim' | 'composite' | 'managed';
+  depth: number;
+  parent?: string;
+}
+
+/** How deep the tree is followed: a composite composing itself (by mistake) must not loop. */
+const MAX_DEPTH = 8;
+
 /**
- * The claim → composite → managed resource chain, live: every node shows Synced and Ready
- * with the reason, and opens its YAML and Events. The connection secret sits beside it.
+ * The claim, its composite and everything that composes, depth first, so that the table lists
+ * each composite's resources right under it. A composed resource that composes in turn (a
+ * nested XR) is a composite too.
+ */
+function treeOf(claim: Ref, claimObj: Resource | undefined, xrRef: Ref | undefined, objects: Map<string, Resource>): ChainNode[] {
+  const chain: ChainNode[] = [{ ref: claim, obj: claimObj, role: 'claim', depth: 0 }];
+  const seen = new Set<string>([keyOf(claim)]);
+  const add = (ref: Ref, depth: number, parent: string) => {
+    const key = keyOf(ref);
+    if (seen.has(key) || depth > MAX_DEPTH) return;
+    seen.add(key);
+    const obj = objects.get(key);
+    const composed = composedRefs(obj);
+    chain.push({ ref, obj, role: depth === 1 || composed.length ? 'composite' : 'managed', depth, parent });
+    for (const r of composed) add(r, depth + 1, key);
+  };
+  if (xrRef) add(xrRef, 1, keyOf(claim));
+  return chain;
+}
+
+/**
+ * The claim → composite → composed resource tree, live: every node shows Synced and Ready with
+ * the reason, and opens its YAML and Events. The connection secret sits beside it.
+ *
+ * Crossplane labels the composite and everything below it, nested composites included, with the
+ * claim's name and namespace, so the whole tree is watched with one watch per type.
  */
 export function InfrastructureTab({ claim }: { claim: Ref }) {
   const claimObj = useObjects([claim]).get(keyOf(claim));
   const xrRef = compositeRef(claimObj);
-  const xr = useObjects(xrRef ? [xrRef] : []);
-  const xrObj = xrRef ? xr.get(keyOf(xrRef)) : undefined;
-  const mrRefs = composedRefs(xrObj);
-  const mrs = useObjects(mrRefs);
+  const selector = claimObj ? `crossplane.io/claim-name=${claim.name},crossplane.io/claim-namespace=${claim.namespace ?? 'default'}` : undefined;
+  // the types grow as the tree is read, and never shrink: a type dropped while its watch
+  // restarts would otherwise drop the resources that named the types below it
+  const [types, setTypes] = useState<{ apiVersion: string; kind: string }[]>([]);
+  const objects = useLabelledObjects(types, selector);
+  const chain = treeOf(claim, claimObj, xrRef, objects);
+  const typesKey = [...new Set(chain.slice(1).map((n) => `${n.ref.apiVersion}/${n.ref.kind}`))].sort().join('|');
+  useEffect(() => {
+    setTypes((known) => {
+      const have = new Set(known.map((t) => `${t.apiVersion}/${t.kind}`));
+      const added = chain.slice(1).filter((n) => !have.has(`${n.ref.apiVersion}/${n.ref.kind}`) && have.add(`${n.ref.apiVersion}/${n.ref.kind}`));
+      return added.length ? [...known, ...added.map((n) => ({ apiVersion: n.ref.apiVersion, kind: n.ref.kind }))] : known;
+    });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [typesKey]);
   const [open, setOpen] = useState<Ref>();
-
-  const chain: { ref: Ref; obj?: Resource; role: 'claim' | 'composite' | 'managed' }[] = [{ ref: claim, obj: claimObj, role: 'claim' }];
-  if (xrRef) chain.push({ ref: xrRef, obj: xrObj, role: 'composite' });
-  for (const r of mrRefs) chain.push({ ref: r, obj: mrs.get(keyOf(r)), role: 'managed' });
   const ready = chain.every((n) => condition(n.obj, 'Ready')?.status === 'True' && (n.role === 'claim' || condition(n.obj, 'Synced')?.status !== 'False'));
 
   if (!claimObj) return <ClaimMissing claim={claim} />;
@@ -60,7 +103,7 @@ export function InfrastructureTab({ claim }: { claim: Ref }) {
           </thead>
           <tbody>
             {chain.map((n) => (
-              <tr key={keyOf(n.ref)} data-testid={`resource-${n.role}`}>
+              <tr key={keyOf(n.ref)} data-testid={n.depth > 1 && n.role === 'composite' ? 'resource-nested-composite' : `resource-${n.role}`}>
                 <td>
                   <span className="muted">{n.ref.kind}</span> {n.ref.name}
                   <Problem obj={n.obj} />
