@@ -1,5 +1,6 @@
 import { Ajv, type ValidateFunction, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { jsonEqual } from './equality.js';
 import type { StatusCause } from './errors.js';
 
 /**
@@ -9,8 +10,11 @@ import type { StatusCause } from './errors.js';
 export type OpenApiSchema = Record<string, any>;
 
 export interface SchemaValidator {
-  /** Applies defaults, prunes unknown fields (returning their paths) and validates. */
-  (obj: Record<string, unknown>, opts?: { strict?: boolean }): { causes: StatusCause[]; pruned: string[] };
+  /**
+   * Applies defaults, prunes unknown fields (returning their paths) and validates; with `old`,
+   * the object being replaced, also the schema's transition rules.
+   */
+  (obj: Record<string, unknown>, opts?: { strict?: boolean; old?: Record<string, unknown> }): { causes: StatusCause[]; pruned: string[] };
 }
 
 const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
@@ -20,6 +24,31 @@ const ajv = new Ajv({ strict: false, allErrors: true, useDefaults: true, coerceT
 for (const f of ['int32', 'int64', 'float', 'double', 'byte', 'binary', 'password', 'quantity', 'int-or-string', 'duration', 'datetime', 'email']) {
   if (!ajv.formats[f]) ajv.addFormat(f, true);
 }
+
+/**
+ * x-kubernetes-list-type: map: no two items may share the values of the list's map keys, as
+ * the API server refuses them (a set is JSON Schema's uniqueItems).
+ */
+ajv.addKeyword({
+  keyword: 'k8sListMapKeys',
+  type: 'array',
+  schemaType: 'array',
+  errors: true,
+  validate: function unique(keys: string[], data: unknown[]) {
+    const seen = new Set<string>();
+    for (let i = 0; i < data.length; i++) {
+      const item = data[i] as Record<string, unknown> | null;
+      if (!item || typeof item !== 'object') continue;
+      const id = JSON.stringify(keys.map((k) => item[k] ?? null));
+      if (seen.has(id)) {
+        (unique as unknown as { errors: Partial<ErrorObject>[] }).errors = [{ keyword: 'k8sListMapKeys', params: { index: i, keys }, message: 'duplicate' }];
+        return false;
+      }
+      seen.add(id);
+    }
+    return true;
+  },
+});
 
 /** Rewrites the Kubernetes extensions ajv does not know into plain JSON Schema. */
 function toJsonSchema(s: OpenApiSchema): OpenApiSchema {
@@ -39,6 +68,9 @@ function toJsonSchema(s: OpenApiSchema): OpenApiSchema {
       out[k] = v;
     }
   }
+  if (s['x-kubernetes-list-type'] === 'set') out.uniqueItems = true;
+  const mapKeys = s['x-kubernetes-list-map-keys'];
+  if (s['x-kubernetes-list-type'] === 'map' && Array.isArray(mapKeys) && mapKeys.length) out.k8sListMapKeys = mapKeys;
   if (s['x-kubernetes-int-or-string']) {
     delete out.type;
     out.anyOf = [{ type: 'integer' }, { type: 'string' }];
@@ -116,6 +148,14 @@ function causesFrom(errors: ErrorObject[] | null | undefined, obj: unknown): Sta
       const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map((a) => JSON.stringify(a)).join(', ');
       message = `Unsupported value: ${describeValue(valueAt(obj, e.instancePath))}: supported values: ${allowed}`;
       reason = 'FieldValueNotSupported';
+    } else if (e.keyword === 'uniqueItems' || e.keyword === 'k8sListMapKeys') {
+      // the later of two equal items is the duplicate, as the API server names it
+      const p = e.params as { i?: number; j?: number; index?: number; keys?: string[] };
+      const index = p.index ?? Math.max(p.i ?? 0, p.j ?? 0);
+      const item = (valueAt(obj, e.instancePath) as unknown[] | undefined)?.[index] as Record<string, unknown> | undefined;
+      field = `${field}[${index}]`;
+      message = `Duplicate value: ${describeValue(p.keys && item ? Object.fromEntries(p.keys.map((k) => [k, item[k]])) : item)}`;
+      reason = 'FieldValueDuplicate';
     } else if (e.keyword === 'anyOf' || e.keyword === 'oneOf') {
       continue; // the branch errors already say what is wrong
     } else {
@@ -137,6 +177,39 @@ function valueAt(obj: unknown, pointer: string): unknown {
     cur = cur[seg.replace(/~1/g, '/').replace(/~0/g, '~')];
   }
   return cur;
+}
+
+/**
+ * A field no update may change: the place of an x-kubernetes-validations rule `self == oldSelf`,
+ * the transition rule Kubernetes schemas write immutability with. Other CEL rules are not
+ * evaluated.
+ */
+interface Immutable {
+  path: string[];
+  type: string;
+  message: string;
+}
+
+function immutableFields(schema: OpenApiSchema | undefined, path: string[] = [], out: Immutable[] = []): Immutable[] {
+  if (!schema || typeof schema !== 'object') return out;
+  for (const r of (schema['x-kubernetes-validations'] ?? []) as { rule?: string; message?: string }[]) {
+    if (typeof r?.rule === 'string' && r.rule.replace(/\s+/g, '') === 'self==oldSelf') out.push({ path, type: String(schema.type ?? 'object'), message: r.message ?? `failed rule: ${r.rule}` });
+  }
+  for (const [k, child] of Object.entries((schema.properties ?? {}) as Record<string, OpenApiSchema>)) immutableFields(child, [...path, k], out);
+  return out;
+}
+
+function changedImmutable(rules: Immutable[], obj: Record<string, unknown>, old: Record<string, unknown>): StatusCause[] {
+  const at = (o: unknown, path: string[]) => path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), o);
+  const causes: StatusCause[] = [];
+  for (const r of rules) {
+    const before = at(old, r.path);
+    const after = at(obj, r.path);
+    // as in Kubernetes, a transition rule holds when either side lacks the field
+    if (before === undefined || after === undefined || jsonEqual(before, after)) continue;
+    causes.push({ field: r.path.join('.'), message: `Invalid value: "${r.type}": ${r.message}`, reason: 'FieldValueInvalid' });
+  }
+  return causes;
 }
 
 const cache = new Map<string, ValidateFunction>();
@@ -161,11 +234,13 @@ export function compileSchema(schema: OpenApiSchema): SchemaValidator {
     cache.set(text, validate);
   }
   const v = validate;
+  const immutable = immutableFields(schema);
   return (obj, opts) => {
     const pruned: string[] = [];
     prune(obj, schema, '', pruned, true);
     v(obj);
     const causes = causesFrom(v.errors, obj);
+    if (opts?.old && immutable.length) causes.push(...changedImmutable(immutable, obj, opts.old));
     if (opts?.strict) for (const p of pruned) causes.push({ field: p, message: 'field not declared in schema', reason: 'FieldValueInvalid' });
     return { causes, pruned };
   };

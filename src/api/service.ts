@@ -304,7 +304,7 @@ export class ResourceService {
     }
     next.metadata.generation = existing.metadata.generation ?? 1;
     this.normalise(t, next);
-    if (subresource !== 'status') this.validate(t, next, ctx);
+    if (subresource !== 'status') this.validate(t, next, ctx, existing);
     const change = updateChange(existing, next, statusSub);
     if (change === 'spec') next.metadata.generation = (existing.metadata.generation ?? 1) + 1;
     // admission policies and the CRD strategy may change the object after it was compared
@@ -488,13 +488,14 @@ export class ResourceService {
     obj.apiVersion = joinApiVersion(t.type.group, storageVersion(t.type).name);
   }
 
-  private validate(t: Target, obj: Resource, ctx: RequestContext): void {
+  /** `old`, on an update, is the object being replaced: its schema's transition rules compare the two. */
+  private validate(t: Target, obj: Resource, ctx: RequestContext, old?: Resource): void {
     const isNamespace = t.type.group === '' && t.type.kind === 'Namespace';
     const causes = metadataProblems(obj.metadata, t.type.scope === 'Namespaced', isNamespace);
     const version = this.version(t);
     if (version?.validator) {
       const strict = ctx.fieldValidation === 'Strict';
-      const r = version.validator(obj as Record<string, unknown>, { strict });
+      const r = version.validator(obj as Record<string, unknown>, { strict, old: old as Record<string, unknown> | undefined });
       causes.push(...r.causes);
       if (r.pruned.length && ctx.fieldValidation === 'Warn') (ctx.warnings ??= []).push(...r.pruned.map((p) => `unknown field "${p}"`));
     }
