@@ -40,6 +40,8 @@ function crd(group: string, kind: string, plural: string, scope: 'Cluster' | 'Na
  * Refused when the XRD is applied, as Crossplane refuses it, not later on its conditions.
  */
 const resourceName = { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' };
+/** What Crossplane's schemas refuse to change once set: the types an XRD defines, a Composition's XR type. */
+const immutable = { 'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'Value is immutable' }] };
 const xrdNames = { type: 'object', required: ['kind', 'plural'], 'x-kubernetes-preserve-unknown-fields': true, properties: { kind: { type: 'string' }, plural: resourceName, singular: resourceName } };
 
 const xrdSpec = {
@@ -47,12 +49,12 @@ const xrdSpec = {
   required: ['group', 'names', 'versions'],
   'x-kubernetes-preserve-unknown-fields': true,
   properties: {
-    group: { type: 'string', minLength: 1 },
-    names: xrdNames,
-    claimNames: xrdNames,
+    group: { type: 'string', minLength: 1, ...immutable },
+    names: { ...xrdNames, ...immutable },
+    claimNames: { ...xrdNames, ...immutable },
     connectionSecretKeys: { type: 'array', items: { type: 'string' } },
     defaultCompositionRef: nameRef,
-    enforcedCompositionRef: nameRef,
+    enforcedCompositionRef: { ...nameRef, ...immutable },
     defaultCompositionUpdatePolicy: { type: 'string', enum: ['Automatic', 'Manual'], default: 'Automatic' },
     defaultCompositeDeletePolicy: { type: 'string', enum: ['Background', 'Foreground'], default: 'Background' },
     versions: {
@@ -87,11 +89,12 @@ const compositionSpec = {
   // Pipeline mode needs at least one step: refused when applied, as Crossplane refuses it
   anyOf: [{ properties: { mode: { enum: ['Resources'] } } }, { required: ['pipeline'], properties: { pipeline: { minItems: 1 } } }],
   properties: {
-    compositeTypeRef: { type: 'object', required: ['apiVersion', 'kind'], properties: { apiVersion: { type: 'string' }, kind: { type: 'string' } } },
+    compositeTypeRef: { type: 'object', required: ['apiVersion', 'kind'], properties: { apiVersion: { type: 'string' }, kind: { type: 'string' } }, ...immutable },
     mode: { type: 'string', enum: ['Resources', 'Pipeline'] },
     resources: { type: 'array', items: preserve },
     patchSets: { type: 'array', items: preserve },
-    pipeline: { type: 'array', items: { type: 'object', required: ['step', 'functionRef'], 'x-kubernetes-preserve-unknown-fields': true, properties: { step: { type: 'string' }, functionRef: nameRef, credentials: stepCredentials } } },
+    // step names are unique, as Crossplane's schema keys the list by them
+    pipeline: { type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['step'], items: { type: 'object', required: ['step', 'functionRef'], 'x-kubernetes-preserve-unknown-fields': true, properties: { step: { type: 'string' }, functionRef: nameRef, credentials: stepCredentials } } },
     writeConnectionSecretsToNamespace: { type: 'string' },
   },
 };

@@ -399,4 +399,26 @@ describe("Crossplane's end-to-end suite: composition and XRD validation", () => 
     await refused(xrd('Checks'), /claimNames\.plural/);
     await cp.p.client.create(xrd('checks'));
   });
+
+  it('refuses a change to an XRD\'s group or names and a Composition\'s XR type, and duplicate step names', async () => {
+    const get = (kind: string, name: string) => cp.p.client.get({ apiVersion: XRD_API, kind, name });
+    const changed = async (o: Resource, field: RegExp) => {
+      const e = await cp.p.client.update(o).then(
+        () => undefined,
+        (err: Error & { code?: number }) => err,
+      );
+      assert.ok(e, `the change to ${o.kind} ${o.metadata.name} was accepted`);
+      assert.equal(e.code, 422);
+      assert.match(e.message, field);
+    };
+    const xrd = await get('CompositeResourceDefinition', 'xchecks.checks.example.org');
+    await changed({ ...xrd, spec: { ...xrd.spec, group: 'other.example.org' } }, /spec\.group: Invalid value: "string": Value is immutable/);
+    await changed({ ...xrd, spec: { ...xrd.spec, names: { kind: 'XCheck', plural: 'xcheckz' } } }, /spec\.names: .*Value is immutable/);
+    const steps = [{ step: 'one', functionRef: { name: 'fn' } }];
+    await refused({ ...composition({ mode: 'Pipeline', pipeline: [...steps, { step: 'one', functionRef: { name: 'other' } }] }), metadata: { name: 'twice' } }, /spec\.pipeline\[1\]: Duplicate value: \{"step":"one"\}/);
+    const comp = await get('Composition', 'checked');
+    await changed({ ...comp, spec: { ...comp.spec, compositeTypeRef: { apiVersion: 'checks.example.org/v1', kind: 'XOther' } } }, /spec\.compositeTypeRef: .*Value is immutable/);
+    // what may change still does
+    await cp.p.client.update({ ...comp, spec: { ...comp.spec, pipeline: [...steps, { step: 'two', functionRef: { name: 'fn' } }] } });
+  });
 });
