@@ -29,7 +29,13 @@ export function ConnectionSecret({ namespace, name, ownerUid, ownerKind }: { nam
   }
   const data = (secret.data.data ?? {}) as Record<string, string>;
   const keys = Object.keys(data).sort();
-  if (!keys.length) return <EmptyState title={`Secret ${namespace}/${name} has no keys yet`} />;
+  if (!keys.length) {
+    return (
+      <EmptyState title={`Secret ${namespace}/${name} has no keys`}>
+        Its composition publishes no connection details, or they have not arrived yet: this view updates by itself.
+      </EmptyState>
+    );
+  }
   const toggle = (k: string) => setShown((s) => (s.has(k) ? new Set([...s].filter((x) => x !== k)) : new Set([...s, k])));
   return (
     <dl className="secret" aria-label={`Keys of secret ${namespace}/${name}`}>
