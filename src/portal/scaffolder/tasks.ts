@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Client } from '../../api/client.js';
 import { ApiError, isApiError } from '../../api/errors.js';
 import type { Resource } from '../../api/types.js';
-import type { ControllerSpec } from '../../runtime/controller.js';
+import type { ControllerSpec, ReconcileResult } from '../../runtime/controller.js';
 import type { Informer } from '../../runtime/informer.js';
 import type { CatalogIndex } from '../catalog/catalog-index.js';
 import { ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION, parseEntityRef, stringifyEntityRef } from '../catalog/entity.js';
@@ -13,6 +13,13 @@ import { ParameterCheck } from './parameters.js';
 
 export const TASK_API = 'scaffolder.pave.dev/v1alpha1';
 export const TASK_NAMESPACE = 'pave-system';
+/**
+ * On a task created with secrets until they are stored beside it: the task is visible to the
+ * runner from its create on, and must not start without them.
+ */
+const AWAITING_SECRETS = 'scaffolder.pave.dev/awaiting-secrets';
+/** How long a task waits for its secrets before the server that took them is taken to have stopped. */
+const SECRETS_GRACE_MS = 60_000;
 
 /** The resource type tasks are stored as, so they survive restarts and show in kubectl. */
 export const taskCrd: Resource = {
@@ -135,10 +142,13 @@ export class TaskService {
     const task: Resource = await this.client.create<Resource>({
       apiVersion: TASK_API,
       kind: 'ScaffolderTask',
-      metadata: { name: id, namespace: TASK_NAMESPACE, annotations: { 'pave.dev/trace-id': id, ...(createdBy ? { 'scaffolder.pave.dev/created-by': createdBy } : {}) } },
+      metadata: { name: id, namespace: TASK_NAMESPACE, annotations: { 'pave.dev/trace-id': id, ...(createdBy ? { 'scaffolder.pave.dev/created-by': createdBy } : {}), ...(Object.keys(secrets).length ? { [AWAITING_SECRETS]: 'true' } : {}) } },
       spec,
     });
-    if (Object.keys(secrets).length) await this.storeSecrets(task, secrets);
+    if (Object.keys(secrets).length) {
+      await this.storeSecrets(task, secrets);
+      await this.client.patch(this.ref(id), 'merge', { metadata: { annotations: { [AWAITING_SECRETS]: null } } });
+    }
     return id;
   }
 
@@ -217,6 +227,7 @@ export class TaskService {
     const state: TaskState = t.status?.state ?? 'open';
     if (state === 'processing' || state === 'open') throw new ApiError(409, 'Conflict', `Task ${id} is ${state}; only finished tasks can be retried`);
     if (Object.keys(secrets).length) await this.storeSecrets(t, secrets);
+    if (t.metadata.annotations?.[AWAITING_SECRETS]) await this.client.patch(this.ref(id), 'merge', { metadata: { annotations: { [AWAITING_SECRETS]: null } } });
     const events = t.status?.events ?? [];
     await this.writeStatus(id, { state: 'open', events: [...events, this.event(id, events, 'recovered', { message: 'Retrying the task from the start' })] });
   }
@@ -227,6 +238,16 @@ export class TaskService {
 
   private async writeStatus(id: string, status: Record<string, unknown>): Promise<void> {
     await this.client.patch(this.ref(id), 'merge', { status: { ...status, lastHeartbeatAt: new Date().toISOString() } }, { subresource: 'status' });
+  }
+
+  private async secretsStored(id: string): Promise<boolean> {
+    return this.client.get({ apiVersion: 'v1', kind: 'Secret', namespace: TASK_NAMESPACE, name: `task-${id}` }).then(
+      () => true,
+      (e) => {
+        if (isApiError(e, 404)) return false;
+        throw e;
+      },
+    );
   }
 
   private async secretsOf(id: string): Promise<Record<string, string>> {
@@ -240,7 +261,7 @@ export class TaskService {
   }
 
   /** Claims an open task and runs it; a task found `processing` that no one here runs was interrupted by a restart. */
-  async reconcile(key: string): Promise<void> {
+  async reconcile(key: string): Promise<ReconcileResult | void> {
     const t = this.informer?.get(key) ?? (await this.client.get(this.ref(key.split('/')[1]!)).catch(() => undefined));
     if (!t) return;
     const id = t.metadata.name!;
@@ -257,6 +278,14 @@ export class TaskService {
       return;
     }
     if (state !== 'open') return;
+    if (t.metadata.annotations?.[AWAITING_SECRETS] && !(await this.secretsStored(id))) {
+      const age = Date.now() - Date.parse(t.metadata.creationTimestamp ?? '');
+      // the annotation's removal brings the task back here; the wait is for a server that stopped
+      if (!(age >= SECRETS_GRACE_MS)) return { requeueAfter: SECRETS_GRACE_MS - Math.max(0, age) + 1000 };
+      const msg = 'The server stopped before this task\'s secrets were stored; retry it with its secrets';
+      await this.writeStatus(id, { state: 'failed', events: [...events, this.event(id, events, 'completion', { message: msg, status: 'failed', error: { name: 'Error', message: msg } })] });
+      return;
+    }
     // claiming with the resourceVersion we read: if another worker claimed it first, this conflicts
     await this.client.patch(this.ref(id), 'merge', { metadata: { resourceVersion: t.metadata.resourceVersion }, status: { state: 'processing', lastHeartbeatAt: new Date().toISOString() } }, { subresource: 'status' });
     await this.execute(t);
@@ -340,9 +369,7 @@ export class TaskService {
       name: 'scaffolder-tasks',
       for: { apiVersion: TASK_API, kind: 'ScaffolderTask' },
       workers: 8,
-      reconcile: async (key) => {
-        await this.reconcile(key);
-      },
+      reconcile: (key) => this.reconcile(key),
     };
   }
 }

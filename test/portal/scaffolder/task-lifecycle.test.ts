@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { isApiError } from '../../../src/api/errors.js';
+import type { Resource } from '../../../src/api/types.js';
 import { createLogger } from '../../../src/api/log.js';
 import { portalModule, portalOf } from '../../../src/portal/index.js';
 import { eventually, startPlatform, tempDir } from '../../support/platform.js';
@@ -176,6 +177,26 @@ describe('scaffolder task lifecycle: cancel, retry, events, and what a failure m
     const bad = await postJson(`${p.url}/api/scaffolder/v2/tasks/${first.id}/retry`, { secrets: { token: 7 } });
     assert.equal(bad.status, 400);
     assert.match(bad.body.error.message, /secrets\.token must be a string/);
+  });
+
+  it('a task created with secrets does not start until they are stored beside it', async () => {
+    // a task as its creator leaves it between storing the task and storing its secrets
+    const done = await runTemplate(p.url, 'template:default/retried', { token: TOKEN });
+    const spec = (await taskRecord(done.id)).spec;
+    const waiting = await p.client.create<Resource>({ apiVersion: 'scaffolder.pave.dev/v1alpha1', kind: 'ScaffolderTask', metadata: { name: 'awaits-secrets', namespace: 'pave-system', annotations: { 'scaffolder.pave.dev/awaiting-secrets': 'true' } }, spec });
+    // the runner has seen it (a task without the annotation starts within milliseconds) and left it open
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(await status('awaits-secrets'), 'open');
+    await p.client.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'task-awaits-secrets', namespace: 'pave-system', ownerReferences: [{ apiVersion: 'scaffolder.pave.dev/v1alpha1', kind: 'ScaffolderTask', name: 'awaits-secrets', uid: waiting.metadata.uid! }] },
+      data: { token: Buffer.from(TOKEN).toString('base64') },
+    });
+    await p.client.patch({ apiVersion: 'scaffolder.pave.dev/v1alpha1', kind: 'ScaffolderTask', namespace: 'pave-system', name: 'awaits-secrets' }, 'merge', { metadata: { annotations: { 'scaffolder.pave.dev/awaiting-secrets': null } } });
+    const run = await readEventStream(`${p.url}/api/scaffolder/v2/tasks/awaits-secrets/eventstream`);
+    // it ran with the secret: past the step that needs it
+    assert.ok(run.frames.some((f) => f.data.body.message === 'Beginning step later'), run.frames.map((f) => f.data.body.message).join('\n'));
   });
 
   it('a secret in an error message is masked in the event log, the task record, the server log and a dry run', async () => {
