@@ -114,6 +114,20 @@ describe('the managed resource reconciler (over provider-nop)', () => {
     );
   });
 
+  it("serves ClusterNopResource, newer provider-nop's name for the cluster-scoped kind, apart from a NopResource of the same name", async () => {
+    await cp.p.client.create(nop('twin', { fields: { side: 'namespaced-era' } }));
+    await cp.p.client.create({ ...nop('twin', { fields: { side: 'cluster' } }), kind: 'ClusterNopResource' });
+    await cp.waitReady(NOP_API, 'NopResource', 'twin');
+    const cluster = await cp.waitReady(NOP_API, 'ClusterNopResource', 'twin');
+    assert.deepEqual(cluster.status.atProvider.fields, { fields: { side: 'cluster' } });
+    assert.deepEqual(cp.backend.peek('twin'), { fields: { side: 'namespaced-era' } });
+    assert.deepEqual(cp.backend.peek('ClusterNopResource/twin'), { fields: { side: 'cluster' } });
+    // gone again, external resource and all, so that the polling test below counts one kind
+    await cp.p.client.delete({ apiVersion: NOP_API, kind: 'ClusterNopResource', name: 'twin' });
+    await eventually(async () => !(await cp.get(NOP_API, 'ClusterNopResource', 'twin')) && !cp.backend.peek('ClusterNopResource/twin'), 10_000, 'the ClusterNopResource deleted');
+    assert.deepEqual(cp.backend.peek('twin'), { fields: { side: 'namespaced-era' } });
+  });
+
   it('applies initProvider at creation only', async () => {
     await cp.p.client.create(nop('mr-init', { size: 1 }, { spec: { initProvider: { zone: 'a', size: 5 }, managementPolicies: ['Observe', 'Create', 'Delete', 'LateInitialize'] } }));
     await cp.waitReady(NOP_API, 'NopResource', 'mr-init');

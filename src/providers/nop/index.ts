@@ -8,7 +8,8 @@ import type { PlatformModule } from '../../platform.js';
 import { NopBackend } from './backend.js';
 
 /**
- * TEST PROVIDER: provider-nop. Its NopResource (nop.crossplane.io/v1alpha1) manages objects in
+ * TEST PROVIDER: provider-nop. Its NopResource (nop.crossplane.io/v1alpha1; ClusterNopResource,
+ * the name newer releases give the cluster-scoped kind, is the same) manages objects in
  * an imaginary backend (NopBackend) with configurable latency, failure rate and out-of-band
  * drift. It exists for tests, benchmarks and trying compositions without infrastructure; it
  * provisions nothing real.
@@ -82,13 +83,17 @@ function usageCrd(): Resource {
   return c;
 }
 
+const columns = [
+  { name: 'READY', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+  { name: 'SYNCED', type: 'string', jsonPath: '.status.conditions[?(@.type=="Synced")].status' },
+  { name: 'EXTERNAL-NAME', type: 'string', jsonPath: '.metadata.annotations.crossplane\\.io/external-name' },
+];
+
 export function nopCrds(): Resource[] {
   return [
-    crd('NopResource', 'nopresources', managedSpec, [
-      { name: 'READY', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
-      { name: 'SYNCED', type: 'string', jsonPath: '.status.conditions[?(@.type=="Synced")].status' },
-      { name: 'EXTERNAL-NAME', type: 'string', jsonPath: '.metadata.annotations.crossplane\\.io/external-name' },
-    ]),
+    crd('NopResource', 'nopresources', managedSpec, columns),
+    // newer provider-nop releases call the cluster-scoped kind ClusterNopResource: the same resource
+    crd('ClusterNopResource', 'clusternopresources', managedSpec, columns),
     crd('ProviderConfig', 'providerconfigs', { type: 'object', properties: { latency: { type: 'string' }, failureRate: { type: 'number', minimum: 0, maximum: 1 }, statePath: { type: 'string' } } }),
     usageCrd(),
   ];
@@ -96,6 +101,11 @@ export function nopCrds(): Resource[] {
 
 function externalName(mr: ManagedResource): string {
   return mr.metadata.annotations?.['crossplane.io/external-name'] || mr.metadata.name!;
+}
+
+/** Where the backend keeps the resource: the two kinds keep theirs apart, as two backends would. */
+function backendKey(mr: ManagedResource): string {
+  return mr.kind === 'ClusterNopResource' ? `ClusterNopResource/${externalName(mr)}` : externalName(mr);
 }
 
 function observation(mr: ManagedResource, stored: Record<string, unknown> | undefined, nowMs = Date.now()): ExternalObservation {
@@ -186,23 +196,22 @@ function sortKeys(v: unknown): unknown {
 export function nopClient(backend: NopBackend): ExternalClient {
   return {
     async observe(mr) {
-      return observation(mr, await backend.get(externalName(mr)));
+      return observation(mr, await backend.get(backendKey(mr)));
     },
     async observeMany(mrs) {
-      const stored = await backend.getMany(mrs.map(externalName));
+      const stored = await backend.getMany(mrs.map(backendKey));
       return mrs.map((mr, i) => observation(mr, stored[i]));
     },
     async create(mr) {
-      const name = externalName(mr);
-      await backend.create(name, mr.spec.forProvider ?? {});
-      return { connectionDetails: connectionDetails(mr, name) };
+      await backend.create(backendKey(mr), mr.spec.forProvider ?? {});
+      return { connectionDetails: connectionDetails(mr, externalName(mr)) };
     },
     async update(mr) {
-      await backend.update(externalName(mr), mr.spec.forProvider ?? {});
+      await backend.update(backendKey(mr), mr.spec.forProvider ?? {});
       return {};
     },
     async delete(mr) {
-      await backend.delete(externalName(mr));
+      await backend.delete(backendKey(mr));
     },
   };
 }
@@ -228,7 +237,7 @@ export function nopProvider(opts: NopProviderOptions = {}): Provider & { backend
       return nopClient(b);
     },
   };
-  return { name: 'provider-nop', crds: nopCrds(), managed: [kind], providerConfig: { apiVersion: NOP_API, kind: 'ProviderConfig' }, backend };
+  return { name: 'provider-nop', crds: nopCrds(), managed: [kind, { ...kind, kind: 'ClusterNopResource' }], providerConfig: { apiVersion: NOP_API, kind: 'ProviderConfig' }, backend };
 }
 
 /** A module serving provider-nop (TEST PROVIDER); not in the default module list. */
