@@ -10,6 +10,7 @@ import { joinApiVersion, type ObjectKey, type Resource, type ResourceList, type 
 import { metadataProblems } from './validation.js';
 import { jsonEqual } from './equality.js';
 import { jsonClone, jsonCloneExcept } from './clone.js';
+import { timestamp as now } from './timestamp.js';
 
 /** Where a request points: a type at a version, a namespace ('' for cluster scope), maybe a name. */
 export interface Target {
@@ -550,18 +551,6 @@ function typeFromCrdSafe(crd: Resource): ResourceType | undefined {
   } catch {
     return undefined;
   }
-}
-
-let lastSecond = 0;
-let lastStamp = '';
-/** RFC 3339 at second precision, as Kubernetes timestamps are; formatted once per second. */
-function now(): string {
-  const s = Math.floor(Date.now() / 1000);
-  if (s !== lastSecond) {
-    lastSecond = s;
-    lastStamp = new Date(s * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  }
-  return lastStamp;
 }
 
 function sameList(a: string[], b: string[]): boolean {

@@ -1,3 +1,4 @@
+import { timestamp as now } from '../api/timestamp.js';
 import type { Condition, Resource } from '../api/types.js';
 
 /**
@@ -54,15 +55,5 @@ export function setConditions(status: Record<string, any>, ...conds: Condition[]
   status.conditions = list;
 }
 
-let stampedSecond = 0;
-let stamp = '';
-
-/** RFC 3339 at second precision, as condition times are written; formatted once per second, as thousands are set per second under load. */
-export function now(): string {
-  const second = Math.floor(Date.now() / 1000);
-  if (second !== stampedSecond) {
-    stampedSecond = second;
-    stamp = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  }
-  return stamp;
-}
+/** The time conditions are stamped with. */
+export { timestamp as now } from '../api/timestamp.js';
